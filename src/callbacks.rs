@@ -1,0 +1,374 @@
+//! The output plugin callbacks: the one place that reads the reorder buffer's
+//! structs. Each callback builds the safe model (format::*) and hands it to
+//! the emitter of the chosen format, then writes the bytes with one
+//! PrepareWrite / appendBinaryStringInfo / Write.
+//!
+//! Every callback is `#[pg_guard]`: a Rust panic becomes a PostgreSQL ERROR.
+
+use crate::compat;
+use crate::datum::{self, NotANumber};
+use crate::format::{self, v2, Cell, Change, ChangeKind, Row, TxnInfo};
+use crate::options::{ErrorKind, OptionError, Options};
+use crate::relation::{RelEntry, RelationCache};
+use pgrx::pg_sys;
+use pgrx::{PgLogLevel, PgMemoryContexts, PgSqlErrorCode};
+use std::ffi::CStr;
+
+/// Everything a decoding session keeps between callbacks. It lives in
+/// `ctx->output_plugin_private` and is dropped when the decoding context's
+/// memory is deleted (also after an ERROR, when shutdown is not called).
+pub struct State {
+    opts: Options,
+    cache: RelationCache,
+    /// Reset after every change: output functions and detoasting allocate here.
+    change_cxt: pg_sys::MemoryContext,
+    /// The message being built (reused; keeps its capacity).
+    out: Vec<u8>,
+    /// Rendered values of the current change.
+    arena: Vec<u8>,
+    new_cells: Vec<Cell>,
+    old_cells: Vec<Cell>,
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+    txn: TxnInfo,
+    /// (xid, commit time) the cached timestamp text belongs to.
+    txn_ts_key: Option<(u32, i64)>,
+    progress: u32,
+    /// Message payloads are checked (and made valid) in a UTF-8 database.
+    utf8_db: bool,
+}
+
+/// # Safety
+/// `ctx` is the decoding context of a callback after startup ran.
+unsafe fn state<'a>(ctx: *mut pg_sys::LogicalDecodingContext) -> &'a mut State {
+    // SAFETY: startup stored a valid, exclusively owned State pointer here; the
+    // backend is single-threaded and callbacks never nest.
+    &mut *((*ctx).output_plugin_private as *mut State)
+}
+
+fn option_error(e: OptionError) -> ! {
+    let code = match e.kind {
+        ErrorKind::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        ErrorKind::InvalidName => PgSqlErrorCode::ERRCODE_INVALID_NAME,
+        ErrorKind::FeatureNotSupported => PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+    };
+    let mut report = pgrx::pg_sys::panic::ErrorReport::new(code, e.message, "waljson startup");
+    if let Some(h) = e.hint {
+        report = report.set_hint(h);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// Reads the DefElem list into (name, value) pairs.
+///
+/// # Safety
+/// `list` is the plugin option list (NIL or a List of DefElem).
+unsafe fn option_items(list: *mut pg_sys::List) -> Vec<(String, Option<Vec<u8>>)> {
+    let mut items = Vec::new();
+    if list.is_null() {
+        return items;
+    }
+    for i in 0..(*list).length as usize {
+        // SAFETY: PostgreSQL 13+ lists are arrays of ListCell of `length` elements.
+        let elem = (*(*list).elements.add(i)).ptr_value as *const pg_sys::DefElem;
+        let name = String::from_utf8_lossy(CStr::from_ptr((*elem).defname).to_bytes()).into_owned();
+        let value = compat::defelem_value(elem).map(|p| CStr::from_ptr(p).to_bytes().to_vec());
+        items.push((name, value));
+    }
+    items
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn startup(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    opt: *mut pg_sys::OutputPluginOptions,
+    is_init: bool,
+) {
+    (*opt).output_type = pg_sys::OutputPluginOutputType::OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+    (*opt).receive_rewrites = false;
+
+    let items = option_items((*ctx).output_plugin_options);
+    let opts = match Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))) {
+        Ok(o) => o,
+        Err(e) => option_error(e),
+    };
+    // Slot creation passes no options and decodes nothing: only reading needs a format.
+    if !is_init && opts.format_version == 1 {
+        option_error(OptionError {
+            kind: ErrorKind::FeatureNotSupported,
+            message: "format-version 1 is not supported by this waljson version".into(),
+            hint: Some(
+                "Pass the option format-version=2 (wal2json's format 1 is the default when the option is absent)."
+                    .into(),
+            ),
+        });
+    }
+
+    crate::relation::register_callbacks();
+    let change_cxt = pg_sys::AllocSetContextCreateExtended(
+        (*ctx).context,
+        c"waljson change".as_ptr(),
+        pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+        pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+        pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+    );
+    let state = State {
+        opts,
+        cache: RelationCache::new((*ctx).context),
+        change_cxt,
+        out: Vec::with_capacity(8192),
+        arena: Vec::with_capacity(8192),
+        new_cells: Vec::new(),
+        old_cells: Vec::new(),
+        values: Vec::new(),
+        nulls: Vec::new(),
+        txn: TxnInfo::default(),
+        txn_ts_key: None,
+        progress: 0,
+        utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32,
+    };
+    // The State is dropped when the decoding context's memory is deleted,
+    // whether decoding ends normally or with an ERROR.
+    let ptr = PgMemoryContexts::For((*ctx).context).leak_and_drop_on_delete(state);
+    (*ctx).output_plugin_private = ptr.cast();
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn shutdown(_ctx: *mut pg_sys::LogicalDecodingContext) {
+    // Nothing to do: the State goes with the decoding context's memory.
+}
+
+/// Hands one finished message to PostgreSQL.
+///
+/// # Safety
+/// Called from a begin/change/commit/truncate/message callback with `ctx`.
+unsafe fn write(ctx: *mut pg_sys::LogicalDecodingContext, bytes: &[u8]) {
+    // A StringInfo cannot grow to MaxAllocSize (1 GB - 1); say so plainly
+    // instead of failing inside the allocator.
+    const LIMIT: usize = 0x3fff_ffff - 64; // MaxAllocSize minus the walsender header
+    if bytes.len() >= LIMIT {
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!("waljson: a single output message would be {} bytes, over PostgreSQL's 1 GB limit", bytes.len()),
+            "waljson write",
+        )
+        .report(PgLogLevel::ERROR);
+    }
+    pg_sys::OutputPluginPrepareWrite(ctx, true);
+    pg_sys::appendBinaryStringInfo((*ctx).out, bytes.as_ptr().cast(), bytes.len() as i32);
+    pg_sys::OutputPluginWrite(ctx, true);
+}
+
+/// Fills `info` for `txn`; the commit timestamp text is computed once per transaction.
+unsafe fn fill_txn(info: &mut TxnInfo, key: &mut Option<(u32, i64)>, o: &Options, txn: *mut pg_sys::ReorderBufferTXN) {
+    info.xid = (*txn).xid.into_inner();
+    info.origin = (*txn).origin_id as u32;
+    info.final_lsn = (*txn).final_lsn;
+    info.end_lsn = (*txn).end_lsn;
+    if o.include_timestamp {
+        let t = compat::commit_time(txn);
+        if *key != Some((info.xid, t)) {
+            info.timestamp.clear();
+            info.timestamp.extend_from_slice(CStr::from_ptr(pg_sys::timestamptz_to_str(t)).to_bytes());
+            *key = Some((info.xid, t));
+        }
+    }
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn begin(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+    let s = state(ctx);
+    fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
+    s.out.clear();
+    if v2::begin(&mut s.out, &s.opts, &s.txn) {
+        write(ctx, &s.out);
+    }
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn commit(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    txn: *mut pg_sys::ReorderBufferTXN,
+    commit_lsn: pg_sys::XLogRecPtr,
+) {
+    let s = state(ctx);
+    compat::update_progress(ctx, &mut s.progress, true);
+    fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
+    s.out.clear();
+    if v2::commit(&mut s.out, &s.opts, &s.txn, commit_lsn) {
+        write(ctx, &s.out);
+    }
+}
+
+/// Deforms `tuple` and renders every live column into `cells` / `arena`.
+unsafe fn render_row(
+    tuple: pg_sys::HeapTuple,
+    rel: pg_sys::Relation,
+    entry: &RelEntry,
+    numbers_as_string: bool,
+    values: &mut Vec<pg_sys::Datum>,
+    nulls: &mut Vec<bool>,
+    cells: &mut Vec<Cell>,
+    arena: &mut Vec<u8>,
+) {
+    values.clear();
+    values.resize(entry.natts, pg_sys::Datum::from(0));
+    nulls.clear();
+    nulls.resize(entry.natts, true);
+    // heap_deform_tuple also fills attributes added after the tuple was
+    // written (fast defaults), unlike a hand-rolled loop.
+    pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+    cells.clear();
+    for col in &entry.columns {
+        let i = col.att_index;
+        let cell = if nulls[i] {
+            Cell::Null
+        } else if datum::is_unchanged_toast(values[i], col.attlen) {
+            Cell::Unchanged
+        } else {
+            let start = arena.len() as u32;
+            let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+            if let Err(NotANumber(msg)) = datum::write_value(arena, col.kind, finfo, values[i], numbers_as_string) {
+                pgrx::error!("{}", msg);
+            }
+            Cell::Value(start, arena.len() as u32)
+        };
+        cells.push(cell);
+    }
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn change(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    txn: *mut pg_sys::ReorderBufferTXN,
+    relation: pg_sys::Relation,
+    change: *mut pg_sys::ReorderBufferChange,
+) {
+    let s = state(ctx);
+    compat::update_progress(ctx, &mut s.progress, false);
+    if s.opts.fault_panic_on_change {
+        panic!("waljson: injected failure in the change callback (waljson-test-panic)");
+    }
+    let kind = match (*change).action {
+        pg_sys::ReorderBufferChangeType::REORDER_BUFFER_CHANGE_INSERT => ChangeKind::Insert,
+        pg_sys::ReorderBufferChangeType::REORDER_BUFFER_CHANGE_UPDATE => ChangeKind::Update,
+        pg_sys::ReorderBufferChangeType::REORDER_BUFFER_CHANGE_DELETE => ChangeKind::Delete,
+        _ => return,
+    };
+    let wanted = match kind {
+        ChangeKind::Insert => s.opts.actions.insert,
+        ChangeKind::Update => s.opts.actions.update,
+        ChangeKind::Delete => s.opts.actions.delete,
+    };
+    if !wanted {
+        return;
+    }
+
+    let change_cxt = s.change_cxt;
+    let old_cxt = pg_sys::MemoryContextSwitchTo(change_cxt);
+    let State { opts, cache, out, arena, new_cells, old_cells, values, nulls, txn: info, txn_ts_key, .. } = &mut *s;
+    let entry = cache.get(relation);
+    if opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
+        // SAFETY: the change's tuples stay valid for the whole callback.
+        let tp = (*change).data.tp;
+        let new = compat::heap_tuple(tp.newtuple);
+        let old = compat::heap_tuple(tp.oldtuple);
+        arena.clear();
+        if let Some(t) = new {
+            render_row(t, relation, entry, opts.numeric_data_types_as_string, values, nulls, new_cells, arena);
+        }
+        if let Some(t) = old {
+            render_row(t, relation, entry, opts.numeric_data_types_as_string, values, nulls, old_cells, arena);
+        }
+        fill_txn(info, txn_ts_key, opts, txn);
+        let c = Change {
+            kind,
+            lsn: (*change).lsn,
+            rel: &entry.meta,
+            new: new.map(|_| Row { cells: new_cells, arena }),
+            old: old.map(|_| Row { cells: old_cells, arena }),
+        };
+        out.clear();
+        match v2::change(out, opts, info, &c) {
+            Ok(warning) => {
+                if let Some(w) = warning {
+                    pgrx::warning!("{}", w);
+                }
+                write(ctx, out);
+            }
+            Err(format::Skipped(w)) => pgrx::warning!("{}", w),
+        }
+    }
+    pg_sys::MemoryContextSwitchTo(old_cxt);
+    pg_sys::MemoryContextReset(change_cxt);
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn truncate(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    txn: *mut pg_sys::ReorderBufferTXN,
+    nrelations: i32,
+    relations: *mut pg_sys::Relation,
+    change: *mut pg_sys::ReorderBufferChange,
+) {
+    let s = state(ctx);
+    compat::update_progress(ctx, &mut s.progress, false);
+    if !s.opts.actions.truncate {
+        return;
+    }
+    let old_cxt = pg_sys::MemoryContextSwitchTo(s.change_cxt);
+    fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
+    let rels = std::slice::from_raw_parts(relations, nrelations.max(0) as usize);
+    for &rel in rels {
+        let entry = s.cache.get(rel);
+        if !s.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
+            continue;
+        }
+        s.out.clear();
+        v2::truncate(&mut s.out, &s.opts, &s.txn, (*change).lsn, &entry.meta);
+        write(ctx, &s.out);
+    }
+    pg_sys::MemoryContextSwitchTo(old_cxt);
+    pg_sys::MemoryContextReset(s.change_cxt);
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn message(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    txn: *mut pg_sys::ReorderBufferTXN,
+    lsn: pg_sys::XLogRecPtr,
+    transactional: bool,
+    prefix: *const std::ffi::c_char,
+    size: pg_sys::Size,
+    content: *const std::ffi::c_char,
+) {
+    let s = state(ctx);
+    compat::update_progress(ctx, &mut s.progress, false);
+    let prefix = CStr::from_ptr(prefix).to_bytes();
+    if !s.opts.prefixes.wants(prefix) {
+        return;
+    }
+    // SAFETY: the payload is `size` bytes (not NUL-terminated), valid during the callback.
+    let content: &[u8] = if size == 0 { &[] } else { std::slice::from_raw_parts(content.cast(), size) };
+    // A non-transactional message may come without a transaction (txn NULL).
+    let txn_info = if transactional && !txn.is_null() {
+        fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
+        Some(&s.txn)
+    } else {
+        None
+    };
+    s.out.clear();
+    v2::message(&mut s.out, &s.opts, txn_info, lsn, prefix, content, s.utf8_db);
+    write(ctx, &s.out);
+}
+
+#[pgrx::pg_guard]
+pub unsafe extern "C-unwind" fn filter_by_origin(
+    ctx: *mut pg_sys::LogicalDecodingContext,
+    origin_id: pg_sys::RepOriginId,
+) -> bool {
+    let s = state(ctx);
+    // Changes made locally (origin 0) are never filtered.
+    origin_id as u32 != 0 && s.opts.filter_origins.contains(&(origin_id as u32))
+}

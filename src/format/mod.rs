@@ -1,0 +1,114 @@
+//! The safe model the callbacks build from the reorder buffer's structs, and
+//! the emitters (one per output format) that turn it into JSON bytes.
+//!
+//! Nothing here touches PostgreSQL: names arrive pre-escaped, values arrive
+//! already rendered as JSON tokens in an arena, so the emitters are plain
+//! byte-pushing code with unit tests.
+
+pub mod v2;
+
+/// Per-column metadata of a relation, computed once per relation (see relation.rs).
+#[derive(Debug, Clone, Default)]
+pub struct ColumnMeta {
+    /// Raw column name (for messages).
+    pub raw_name: Vec<u8>,
+    /// Column name as a JSON string token.
+    pub name: Vec<u8>,
+    /// `format_type_with_typemod(atttypid, atttypmod)`, raw.
+    pub type_name: Vec<u8>,
+    /// For a domain: `format_type_with_typemod(typbasetype, typtypmod)`, raw.
+    pub base_type_name: Option<Vec<u8>>,
+    pub typeoid: u32,
+    pub attnum: i16,
+    pub not_null: bool,
+    /// Default expression (`pg_get_expr`) as a JSON string token; None = null.
+    pub default: Option<Vec<u8>>,
+    /// Member of the replica identity index.
+    pub in_identity: bool,
+    /// Member of the primary key.
+    pub in_pk: bool,
+}
+
+/// What a relation looks like for the emitters.
+#[derive(Debug, Clone, Default)]
+pub struct RelMeta {
+    pub raw_schema: Vec<u8>,
+    pub raw_table: Vec<u8>,
+    /// JSON string tokens.
+    pub schema: Vec<u8>,
+    pub table: Vec<u8>,
+    /// Live (not dropped) columns, in attribute order.
+    pub columns: Vec<ColumnMeta>,
+    /// The relation has a replica identity index (DEFAULT with a primary key, or USING INDEX).
+    pub has_identity_index: bool,
+    pub has_pk: bool,
+    pub replident_full: bool,
+}
+
+/// One column's value in a decoded tuple.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell {
+    Null,
+    /// An unchanged TOASTed value the WAL does not carry: the column is left out.
+    Unchanged,
+    /// A JSON token stored in the arena at `start..end`.
+    Value(u32, u32),
+}
+
+/// A decoded tuple: one cell per live column of its `RelMeta`.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub cells: &'a [Cell],
+    pub arena: &'a [u8],
+}
+
+impl Row<'_> {
+    pub fn value(&self, c: Cell) -> &[u8] {
+        match c {
+            Cell::Value(s, e) => &self.arena[s as usize..e as usize],
+            _ => b"null",
+        }
+    }
+}
+
+/// Transaction facts printed with every object.
+#[derive(Debug, Clone, Default)]
+pub struct TxnInfo {
+    pub xid: u32,
+    /// `timestamptz_to_str(commit_time)`, computed only when asked for.
+    pub timestamp: Vec<u8>,
+    pub origin: u32,
+    pub final_lsn: u64,
+    pub end_lsn: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl ChangeKind {
+    pub fn sql_name(self) -> &'static str {
+        match self {
+            ChangeKind::Insert => "INSERT",
+            ChangeKind::Update => "UPDATE",
+            ChangeKind::Delete => "DELETE",
+        }
+    }
+}
+
+/// An INSERT/UPDATE/DELETE ready to be written.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub kind: ChangeKind,
+    pub lsn: u64,
+    pub rel: &'a RelMeta,
+    pub new: Option<Row<'a>>,
+    pub old: Option<Row<'a>>,
+}
+
+/// Why a change was not written; the callback turns it into a WARNING.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped(pub String);

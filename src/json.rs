@@ -1,0 +1,274 @@
+//! JSON escaping and number rules, in one place.
+//!
+//! Escaping follows PostgreSQL's `escape_json()` byte for byte (the function
+//! wal2json uses): `"` and `\` are backslash-escaped, `\b \f \n \r \t` use their
+//! short forms, every other byte below 0x20 becomes `\u00xx` with lowercase hex,
+//! and everything else (including `/`, DEL and all non-ASCII bytes) is copied.
+//! Runs of bytes that need no escaping are copied in one `extend_from_slice`.
+
+/// For each byte: 0 = copy as is, otherwise the character after the backslash
+/// (`u` meaning the `\u00xx` form).
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Appends the escaped bytes of `s` without the surrounding quotes.
+#[inline]
+pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let e = ESCAPE[b as usize];
+        if e == 0 {
+            continue;
+        }
+        if start < i {
+            out.extend_from_slice(&s[start..i]);
+        }
+        if e == b'u' {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        } else {
+            out.extend_from_slice(&[b'\\', e]);
+        }
+        start = i + 1;
+    }
+    if start < s.len() {
+        out.extend_from_slice(&s[start..]);
+    }
+}
+
+/// Appends `s` as a JSON string (quoted and escaped).
+#[inline]
+pub fn string(out: &mut Vec<u8>, s: &[u8]) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    escape_into(out, s);
+    out.push(b'"');
+}
+
+/// Returns `s` as a JSON string in a new vector (used when building caches).
+pub fn string_owned(s: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(s.len() + 2);
+    string(&mut v, s);
+    v
+}
+
+/// Appends a JSON string built from possibly invalid UTF-8 (logical message
+/// payloads): valid UTF-8 is escaped as usual, a NUL byte becomes `\u0000`
+/// (wal2json cuts the payload there) and every byte of an invalid sequence
+/// becomes U+FFFD, so the output is always valid JSON in a UTF-8 database.
+pub fn string_lossy_utf8(out: &mut Vec<u8>, mut s: &[u8]) {
+    out.push(b'"');
+    loop {
+        match std::str::from_utf8(s) {
+            Ok(valid) => {
+                escape_into(out, valid.as_bytes());
+                break;
+            }
+            Err(e) => {
+                let (good, rest) = s.split_at(e.valid_up_to());
+                escape_into(out, good);
+                let bad = e.error_len().unwrap_or(rest.len());
+                for _ in 0..bad {
+                    out.extend_from_slice("\u{fffd}".as_bytes());
+                }
+                s = &rest[bad..];
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// A type name as wal2json prints it. `format_type` quotes identifiers that need
+/// it; wal2json then writes a name that starts with `"` (and is not an array)
+/// verbatim instead of escaping it. We do the same when the verbatim text is a
+/// single valid JSON string (so the bytes match wal2json), and escape the whole
+/// name otherwise (schema-qualified or `""`-containing names, where wal2json 2.5
+/// emits invalid JSON; 2.7 escapes them too).
+pub fn type_name(out: &mut Vec<u8>, name: &[u8], verbatim_arrays: bool) {
+    let quoted = name.first() == Some(&b'"') && (verbatim_arrays || name.last() != Some(&b']'));
+    if quoted && is_single_json_string(name) {
+        out.extend_from_slice(name);
+    } else {
+        string(out, name);
+    }
+}
+
+/// True when `s` is exactly one JSON string token with no escapes at all:
+/// `"..."` where the inside has no quote, backslash or control byte.
+fn is_single_json_string(s: &[u8]) -> bool {
+    s.len() >= 2
+        && s[0] == b'"'
+        && s[s.len() - 1] == b'"'
+        && s[1..s.len() - 1].iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+}
+
+/// How the text of a numeric type's output function is written.
+#[derive(Debug, PartialEq, Eq)]
+pub enum NumberText {
+    /// Written as is (a JSON number, or a quoted string with numbers-as-strings).
+    Plain,
+    /// NaN, Infinity or -Infinity: `null`, or a quoted string with numbers-as-strings.
+    Special,
+    /// Not a number at all (wal2json raises "... is not a number").
+    Invalid,
+}
+
+/// wal2json's classification of int/float/numeric output text: a text starting
+/// (case-insensitively) with NaN, Infinity or -Infinity is special; a text made
+/// only of `0123456789+-eE.` is a number; anything else is an error.
+pub fn classify_number(text: &[u8]) -> NumberText {
+    fn starts_ci(t: &[u8], p: &[u8]) -> bool {
+        t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p)
+    }
+    if starts_ci(text, b"NaN") || starts_ci(text, b"Infinity") || starts_ci(text, b"-Infinity") {
+        return NumberText::Special;
+    }
+    if !text.is_empty() && text.iter().all(|b| b"0123456789+-eE.".contains(b)) {
+        NumberText::Plain
+    } else {
+        NumberText::Invalid
+    }
+}
+
+/// Appends an unsigned decimal number.
+#[inline]
+pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+/// Appends a signed decimal number (same text as PostgreSQL's int2/4/8 output).
+#[inline]
+pub fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+        push_u64(out, v.unsigned_abs());
+    } else {
+        push_u64(out, v as u64);
+    }
+}
+
+/// Appends an LSN as PostgreSQL's `pg_lsn_out` prints it (`%X/%X`).
+pub fn push_lsn(out: &mut Vec<u8>, lsn: u64) {
+    fn hex(out: &mut Vec<u8>, v: u32) {
+        let mut buf = [0u8; 8];
+        let mut i = buf.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            buf[i] = b"0123456789ABCDEF"[(v & 15) as usize];
+            v >>= 4;
+            if v == 0 {
+                break;
+            }
+        }
+        out.extend_from_slice(&buf[i..]);
+    }
+    hex(out, (lsn >> 32) as u32);
+    out.push(b'/');
+    hex(out, lsn as u32);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn esc(s: &[u8]) -> String {
+        let mut v = Vec::new();
+        string(&mut v, s);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn escapes_like_escape_json() {
+        assert_eq!(esc(b"plain"), "\"plain\"");
+        assert_eq!(esc(b"a\"b\\c/d"), "\"a\\\"b\\\\c/d\"");
+        assert_eq!(esc(b"\x08\x0c\n\r\t"), "\"\\b\\f\\n\\r\\t\"");
+        assert_eq!(esc(b"\x01\x1f\x7f"), "\"\\u0001\\u001f\x7f\"");
+        assert_eq!(esc("ⁿ 陿 😀".as_bytes()), "\"ⁿ 陿 😀\"");
+        assert_eq!(esc(b""), "\"\"");
+    }
+
+    #[test]
+    fn escaped_strings_parse_back() {
+        let mut all = Vec::new();
+        for b in 1u8..0x80 {
+            all.push(b);
+        }
+        let s = esc(&all);
+        let back: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(back.as_bytes(), &all[..]);
+    }
+
+    #[test]
+    fn lossy_utf8_is_valid_json() {
+        let mut v = Vec::new();
+        string_lossy_utf8(&mut v, b"ok\0\xff\xfe x \xe2\x82");
+        let s = String::from_utf8(v).unwrap();
+        let back: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, "ok\u{0}\u{fffd}\u{fffd} x \u{fffd}\u{fffd}");
+        let mut v = Vec::new();
+        string_lossy_utf8(&mut v, "héllo \"q\"".as_bytes());
+        assert_eq!(String::from_utf8(v).unwrap(), "\"héllo \\\"q\\\"\"");
+    }
+
+    #[test]
+    fn type_names() {
+        let t = |n: &str, arr: bool| {
+            let mut v = Vec::new();
+            type_name(&mut v, n.as_bytes(), arr);
+            String::from_utf8(v).unwrap()
+        };
+        assert_eq!(t("integer", false), "\"integer\"");
+        assert_eq!(t("\"MyType\"", false), "\"MyType\"");
+        assert_eq!(t("\"MyType\"[]", false), "\"\\\"MyType\\\"[]\"");
+        assert_eq!(t("\"int\".foo", false), "\"\\\"int\\\".foo\"");
+        assert_eq!(t("\"a\"\"b\"", false), "\"\\\"a\\\"\\\"b\\\"\"");
+        assert_eq!(t("character varying(30)", false), "\"character varying(30)\"");
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(classify_number(b"-12.5e+10"), NumberText::Plain);
+        assert_eq!(classify_number(b"NaN"), NumberText::Special);
+        assert_eq!(classify_number(b"-Infinity"), NumberText::Special);
+        assert_eq!(classify_number(b"infinity"), NumberText::Special);
+        assert_eq!(classify_number(b"12a"), NumberText::Invalid);
+        assert_eq!(classify_number(b""), NumberText::Invalid);
+        let mut v = Vec::new();
+        push_i64(&mut v, i64::MIN);
+        v.push(b' ');
+        push_i64(&mut v, 0);
+        v.push(b' ');
+        push_u64(&mut v, u64::MAX);
+        v.push(b' ');
+        push_lsn(&mut v, 0x1_0000_00AB);
+        v.push(b' ');
+        push_lsn(&mut v, 0);
+        assert_eq!(String::from_utf8(v).unwrap(), "-9223372036854775808 0 18446744073709551615 1/AB 0/0");
+    }
+}

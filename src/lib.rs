@@ -1,0 +1,42 @@
+//! waljson: a PostgreSQL logical decoding output plugin that writes
+//! wal2json-compatible JSON. This file only wires the modules together and
+//! exports the entry point PostgreSQL looks up.
+
+pub mod filter;
+pub mod format;
+pub mod json;
+pub mod options;
+
+#[cfg(not(test))]
+mod callbacks;
+#[cfg(not(test))]
+mod compat;
+#[cfg(not(test))]
+mod datum;
+#[cfg(not(test))]
+mod relation;
+
+#[cfg(not(test))]
+use pgrx::pg_sys;
+
+#[cfg(not(test))]
+::pgrx::pg_module_magic!();
+
+/// Called by PostgreSQL when a slot using this plugin is created or read.
+///
+/// # Safety
+/// `cb` points to the callback struct PostgreSQL allocated for this plugin.
+#[cfg(not(test))]
+#[pgrx::pg_guard]
+#[no_mangle]
+pub unsafe extern "C-unwind" fn _PG_output_plugin_init(cb: *mut pg_sys::OutputPluginCallbacks) {
+    let cb = &mut *cb;
+    cb.startup_cb = Some(callbacks::startup);
+    cb.begin_cb = Some(callbacks::begin);
+    cb.change_cb = Some(callbacks::change);
+    cb.truncate_cb = Some(callbacks::truncate);
+    cb.commit_cb = Some(callbacks::commit);
+    cb.message_cb = Some(callbacks::message);
+    cb.filter_by_origin_cb = Some(callbacks::filter_by_origin);
+    cb.shutdown_cb = Some(callbacks::shutdown);
+}

@@ -1,0 +1,467 @@
+//! Plugin options (the DefElem list) -> validated `Options`.
+//!
+//! Names, defaults, boolean parsing and error texts follow wal2json so that a
+//! consumer can switch plugins without changing anything else. Names spelled
+//! with underscores (`include_xids`) are accepted as aliases.
+
+use crate::filter::{self, Actions, PrefixFilter, TableFilter};
+
+/// The format versions waljson can write.
+pub const MAX_FORMAT_VERSION: i32 = 2;
+pub const MIN_FORMAT_VERSION: i32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    pub format_version: i32,
+    pub include_transaction: bool,
+    pub include_xids: bool,
+    pub include_timestamp: bool,
+    pub include_origin: bool,
+    pub include_schemas: bool,
+    pub include_types: bool,
+    pub include_type_oids: bool,
+    pub include_typmod: bool,
+    pub include_domain_data_type: bool,
+    pub include_column_positions: bool,
+    pub include_not_null: bool,
+    pub include_default: bool,
+    pub include_pk: bool,
+    pub include_lsn: bool,
+    pub numeric_data_types_as_string: bool,
+    pub pretty_print: bool,
+    pub write_in_chunks: bool,
+    pub actions: Actions,
+    pub tables: TableFilter,
+    pub prefixes: PrefixFilter,
+    pub filter_origins: Vec<u32>,
+    /// Test builds only: make the change callback panic (proves panics become ERRORs).
+    pub fault_panic_on_change: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format_version: 1,
+            include_transaction: true,
+            include_xids: false,
+            include_timestamp: false,
+            include_origin: false,
+            include_schemas: true,
+            include_types: true,
+            include_type_oids: false,
+            include_typmod: true,
+            include_domain_data_type: false,
+            include_column_positions: false,
+            include_not_null: false,
+            include_default: false,
+            include_pk: false,
+            include_lsn: false,
+            numeric_data_types_as_string: false,
+            pretty_print: false,
+            write_in_chunks: false,
+            actions: Actions::default(),
+            tables: TableFilter::default(),
+            prefixes: PrefixFilter::default(),
+            filter_origins: Vec::new(),
+            fault_panic_on_change: false,
+        }
+    }
+}
+
+/// SQLSTATE classes used for option errors (mapped to PostgreSQL codes by the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 22023 invalid_parameter_value
+    InvalidParameterValue,
+    /// 42602 invalid_name
+    InvalidName,
+    /// 0A000 feature_not_supported
+    FeatureNotSupported,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl OptionError {
+    fn new(kind: ErrorKind, message: String) -> Self {
+        OptionError { kind, message, hint: None }
+    }
+    fn bad_value(name: &str, value: &[u8]) -> Self {
+        Self::new(
+            ErrorKind::InvalidParameterValue,
+            format!("could not parse value \"{}\" for parameter \"{}\"", String::from_utf8_lossy(value), name),
+        )
+    }
+    fn bad_list(name: &str, value: &[u8]) -> Self {
+        OptionError { kind: ErrorKind::InvalidName, ..Self::bad_value(name, value) }
+    }
+}
+
+/// PostgreSQL's `parse_bool`: case-insensitive true/false/yes/no/on/off/1/0
+/// and their unique prefixes (`o` alone is ambiguous).
+pub fn parse_bool(v: &[u8]) -> Option<bool> {
+    let prefix_of = |word: &[u8]| v.len() <= word.len() && word[..v.len()].eq_ignore_ascii_case(v);
+    match v.first()?.to_ascii_lowercase() {
+        b't' if prefix_of(b"true") => Some(true),
+        b'f' if prefix_of(b"false") => Some(false),
+        b'y' if prefix_of(b"yes") => Some(true),
+        b'n' if prefix_of(b"no") => Some(false),
+        b'o' if v.len() >= 2 && prefix_of(b"on") => Some(true),
+        b'o' if v.len() >= 2 && prefix_of(b"off") => Some(false),
+        b'1' if v.len() == 1 => Some(true),
+        b'0' if v.len() == 1 => Some(false),
+        _ => None,
+    }
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// PostgreSQL's `parse_int(value, &result, 0, NULL)` as wal2json uses it for
+/// `format-version`: strtol with base 0 (so `0x2` and `02` work), falling back
+/// to a decimal float (rounded half to even) when the text continues with `.`,
+/// `e` or `E`; trailing whitespace allowed; nothing else.
+pub fn parse_int(v: &[u8]) -> Option<i32> {
+    let mut i = 0;
+    while i < v.len() && is_space(v[i]) {
+        i += 1;
+    }
+    let start = i;
+    let mut j = i;
+    let neg = match v.get(j) {
+        Some(b'-') => {
+            j += 1;
+            true
+        }
+        Some(b'+') => {
+            j += 1;
+            false
+        }
+        _ => false,
+    };
+    let (radix, digits_start) = if v.get(j) == Some(&b'0')
+        && matches!(v.get(j + 1), Some(b'x') | Some(b'X'))
+        && v.get(j + 2).is_some_and(|b| b.is_ascii_hexdigit())
+    {
+        (16u32, j + 2)
+    } else if v.get(j) == Some(&b'0') {
+        (8, j)
+    } else {
+        (10, j)
+    };
+    let mut k = digits_start;
+    let mut value: i128 = 0;
+    let mut overflow = false;
+    while k < v.len() && (v[k] as char).is_digit(radix) {
+        value = value * radix as i128 + (v[k] as char).to_digit(radix).unwrap() as i128;
+        if value > i64::MAX as i128 {
+            overflow = true;
+            value = i64::MAX as i128;
+        }
+        k += 1;
+    }
+    let mut end = if k == digits_start { start } else { k };
+    let mut result = if neg { -value } else { value } as f64;
+    if end < v.len() && matches!(v[end], b'.' | b'e' | b'E') || overflow {
+        // strtod over the longest decimal prefix
+        let s = std::str::from_utf8(&v[start..]).ok().unwrap_or("");
+        let mut best: Option<(usize, f64)> = None;
+        for n in (1..=s.len()).rev() {
+            if !s.is_char_boundary(n) {
+                continue;
+            }
+            let cand = &s[..n];
+            let plain = cand.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+            if plain {
+                if let Ok(f) = cand.parse::<f64>() {
+                    best = Some((start + n, f));
+                    break;
+                }
+            }
+        }
+        match best {
+            Some((e, f)) if f.is_finite() => {
+                end = e;
+                result = f;
+            }
+            _ => return None,
+        }
+    }
+    if end == start {
+        return None;
+    }
+    while end < v.len() && is_space(v[end]) {
+        end += 1;
+    }
+    if end != v.len() {
+        return None;
+    }
+    let r = round_half_even(result);
+    if r > i32::MAX as f64 || r < i32::MIN as f64 {
+        return None;
+    }
+    Some(r as i32)
+}
+
+fn round_half_even(x: f64) -> f64 {
+    let r = x.round();
+    if (x - x.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - x.signum()
+    } else {
+        r
+    }
+}
+
+/// Canonical option names; `_` in a given name is read as `-`.
+fn canonical(name: &str) -> String {
+    name.replace('_', "-")
+}
+
+impl Options {
+    /// Parses the plugin options in the order given (later ones win, list
+    /// options append as in wal2json except `add-tables`, which restarts).
+    pub fn parse<'a, I>(items: I) -> Result<Options, OptionError>
+    where
+        I: IntoIterator<Item = (&'a str, Option<&'a [u8]>)>,
+    {
+        let mut o = Options::default();
+        for (name, value) in items {
+            let canon = canonical(name);
+            let flag = |target: &mut bool| -> Result<(), OptionError> {
+                match value {
+                    None => *target = true,
+                    Some(v) => *target = parse_bool(v).ok_or_else(|| OptionError::bad_value(name, v))?,
+                }
+                Ok(())
+            };
+            match canon.as_str() {
+                "include-transaction" => flag(&mut o.include_transaction)?,
+                "include-xids" => flag(&mut o.include_xids)?,
+                "include-timestamp" => flag(&mut o.include_timestamp)?,
+                "include-origin" => flag(&mut o.include_origin)?,
+                "include-schemas" => flag(&mut o.include_schemas)?,
+                "include-types" => flag(&mut o.include_types)?,
+                "include-type-oids" => flag(&mut o.include_type_oids)?,
+                "include-typmod" => flag(&mut o.include_typmod)?,
+                "include-domain-data-type" => flag(&mut o.include_domain_data_type)?,
+                "include-column-positions" => flag(&mut o.include_column_positions)?,
+                "include-not-null" => flag(&mut o.include_not_null)?,
+                "include-default" => flag(&mut o.include_default)?,
+                "include-pk" => flag(&mut o.include_pk)?,
+                "include-lsn" => flag(&mut o.include_lsn)?,
+                "numeric-data-types-as-string" => flag(&mut o.numeric_data_types_as_string)?,
+                // wal2json only ever switches pretty printing on: a later
+                // `pretty-print=0` does not undo an earlier `pretty-print=1`.
+                "pretty-print" => {
+                    let mut p = false;
+                    flag(&mut p)?;
+                    o.pretty_print |= p;
+                }
+                "write-in-chunks" => flag(&mut o.write_in_chunks)?,
+                "include-unchanged-toast" => {
+                    return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
+                }
+                "actions" => {
+                    if let Some(v) = value {
+                        let tokens = filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?;
+                        let mut a = Actions { insert: false, update: false, delete: false, truncate: false };
+                        for t in tokens {
+                            match t.as_slice() {
+                                b"insert" => a.insert = true,
+                                b"update" => a.update = true,
+                                b"delete" => a.delete = true,
+                                b"truncate" => a.truncate = true,
+                                _ => {
+                                    let mut e = OptionError::bad_value(name, &t);
+                                    e.hint = Some("Allowed actions are insert, update, delete and truncate.".into());
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        o.actions = a;
+                    }
+                }
+                "filter-origins" => match value {
+                    None => o.filter_origins.clear(),
+                    Some(v) => o
+                        .filter_origins
+                        .extend(filter::parse_origin_list(v).ok_or_else(|| OptionError::bad_list(name, v))?),
+                },
+                "filter-tables" => match value {
+                    None => o.tables.filter.clear(),
+                    Some(v) => o
+                        .tables
+                        .filter
+                        .extend(filter::parse_table_list(v).ok_or_else(|| OptionError::bad_list(name, v))?),
+                },
+                "add-tables" => {
+                    // Each add-tables restarts the list; an empty value (or none)
+                    // leaves it empty, which selects no table at all.
+                    let mut list = Vec::new();
+                    if let Some(v) = value {
+                        list = filter::parse_table_list(v).ok_or_else(|| OptionError::bad_list(name, v))?;
+                    }
+                    o.tables.add = Some(list);
+                }
+                "filter-msg-prefixes" => match value {
+                    None => o.prefixes.filter.clear(),
+                    Some(v) => {
+                        o.prefixes.filter.extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?)
+                    }
+                },
+                "add-msg-prefixes" => match value {
+                    None => o.prefixes.add.clear(),
+                    Some(v) => {
+                        o.prefixes.add.extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?)
+                    }
+                },
+                "format-version" => {
+                    o.format_version = match value {
+                        None => MAX_FORMAT_VERSION,
+                        Some(v) => parse_int(v).ok_or_else(|| OptionError::bad_value(name, v))?,
+                    };
+                    if o.format_version > MAX_FORMAT_VERSION {
+                        return Err(OptionError::new(
+                            ErrorKind::FeatureNotSupported,
+                            format!(
+                                "client sent format_version={} but we only support format {} or lower",
+                                o.format_version, MAX_FORMAT_VERSION
+                            ),
+                        ));
+                    }
+                    if o.format_version < MIN_FORMAT_VERSION {
+                        return Err(OptionError::new(
+                            ErrorKind::FeatureNotSupported,
+                            format!(
+                                "client sent format_version={} but we only support format {} or higher",
+                                o.format_version, MIN_FORMAT_VERSION
+                            ),
+                        ));
+                    }
+                }
+                "waljson-test-panic" if cfg!(feature = "fault-injection") => flag(&mut o.fault_panic_on_change)?,
+                _ => {
+                    return Err(OptionError::new(
+                        ErrorKind::InvalidParameterValue,
+                        format!(
+                            "option \"{}\" = \"{}\" is unknown",
+                            name,
+                            value.map(String::from_utf8_lossy).unwrap_or("(null)".into())
+                        ),
+                    ))
+                }
+            }
+        }
+        Ok(o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(items: &[(&str, Option<&str>)]) -> Result<Options, OptionError> {
+        Options::parse(items.iter().map(|(n, v)| (*n, v.map(|s| s.as_bytes()))))
+    }
+
+    #[test]
+    fn bools() {
+        for t in ["t", "tr", "TRUE", "y", "yes", "on", "On", "1"] {
+            assert_eq!(parse_bool(t.as_bytes()), Some(true), "{t}");
+        }
+        for f in ["f", "fal", "False", "n", "no", "of", "off", "0"] {
+            assert_eq!(parse_bool(f.as_bytes()), Some(false), "{f}");
+        }
+        for bad in ["", "o", "truex", "2", "10", " true", "true ", "yess", "of f"] {
+            assert_eq!(parse_bool(bad.as_bytes()), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ints() {
+        for (s, v) in [
+            ("2", Some(2)),
+            (" 2 ", Some(2)),
+            ("0x2", Some(2)),
+            ("02", Some(2)),
+            ("+1", Some(1)),
+            ("-1", Some(-1)),
+            ("2.4", Some(2)),
+            ("1.5", Some(2)),
+            ("2.5", Some(2)),
+            ("2e0", Some(2)),
+            ("08", None),
+            ("", None),
+            ("x", None),
+            ("2x", None),
+            ("inf", None),
+            ("99999999999", None),
+        ] {
+            assert_eq!(parse_int(s.as_bytes()), v, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn defaults_and_flags() {
+        let o = parse(&[]).unwrap();
+        assert_eq!(o.format_version, 1);
+        assert!(o.include_schemas && o.include_types && o.include_transaction && !o.include_xids);
+        let o = parse(&[("include-xids", None), ("include_timestamp", Some("on")), ("format-version", Some("2"))]).unwrap();
+        assert!(o.include_xids && o.include_timestamp);
+        assert_eq!(o.format_version, 2);
+        let o = parse(&[("format-version", None)]).unwrap();
+        assert_eq!(o.format_version, 2);
+        let o = parse(&[("pretty-print", Some("1")), ("pretty-print", Some("0"))]).unwrap();
+        assert!(o.pretty_print);
+    }
+
+    #[test]
+    fn errors() {
+        let e = parse(&[("nosuchopt", Some("42"))]).unwrap_err();
+        assert_eq!(e.message, "option \"nosuchopt\" = \"42\" is unknown");
+        assert_eq!(e.kind, ErrorKind::InvalidParameterValue);
+        let e = parse(&[("nosuchopt", None)]).unwrap_err();
+        assert_eq!(e.message, "option \"nosuchopt\" = \"(null)\" is unknown");
+        let e = parse(&[("include_xids", Some("maybe"))]).unwrap_err();
+        assert_eq!(e.message, "could not parse value \"maybe\" for parameter \"include_xids\"");
+        let e = parse(&[("include-unchanged-toast", Some("1"))]).unwrap_err();
+        assert_eq!(e.message, "parameter \"include-unchanged-toast\" was deprecated");
+        let e = parse(&[("format-version", Some("3"))]).unwrap_err();
+        assert_eq!(e.message, "client sent format_version=3 but we only support format 2 or lower");
+        let e = parse(&[("format-version", Some("0"))]).unwrap_err();
+        assert_eq!(e.message, "client sent format_version=0 but we only support format 1 or higher");
+        let e = parse(&[("actions", Some("insert, xupdate"))]).unwrap_err();
+        assert_eq!(e.message, "could not parse value \"xupdate\" for parameter \"actions\"");
+        let e = parse(&[("actions", Some("insert,,"))]).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidName);
+        let e = parse(&[("filter-tables", Some("nodot"))]).unwrap_err();
+        assert_eq!(e.message, "could not parse value \"nodot\" for parameter \"filter-tables\"");
+        assert!(parse(&[("waljson-test-panic", Some("1"))]).is_err() || cfg!(feature = "fault-injection"));
+    }
+
+    #[test]
+    fn lists() {
+        let o = parse(&[("actions", Some("insert, delete"))]).unwrap();
+        assert_eq!(o.actions, Actions { insert: true, update: false, delete: true, truncate: false });
+        let o = parse(&[("actions", Some(""))]).unwrap();
+        assert_eq!(o.actions, Actions { insert: false, update: false, delete: false, truncate: false });
+        let o = parse(&[("actions", None)]).unwrap();
+        assert_eq!(o.actions, Actions::default());
+        let o = parse(&[("add-tables", Some("a.b")), ("add-tables", Some("c.d"))]).unwrap();
+        assert_eq!(o.tables.add.as_ref().unwrap().len(), 1);
+        assert!(o.tables.wants(b"c", b"d") && !o.tables.wants(b"a", b"b"));
+        let o = parse(&[("add-tables", Some(""))]).unwrap();
+        assert!(!o.tables.wants(b"a", b"b"));
+        let o = parse(&[("filter-tables", Some("a.b")), ("filter-tables", Some("c.d"))]).unwrap();
+        assert_eq!(o.tables.filter.len(), 2);
+        let o = parse(&[("filter-msg-prefixes", Some("a\\,b, c"))]).unwrap();
+        assert_eq!(o.prefixes.filter, vec![b"a\\,b".to_vec(), b"c".to_vec()]);
+        let o = parse(&[("filter-origins", Some("1,2")), ("filter-origins", Some("3"))]).unwrap();
+        assert_eq!(o.filter_origins, vec![1, 2, 3]);
+    }
+}

@@ -1,0 +1,269 @@
+//! Per-relation cache: names, columns, type names, output functions, key
+//! columns and defaults, built once per relation and rebuilt after a relcache
+//! or syscache invalidation (so ALTER TABLE inside the decoded stream is seen
+//! at the right change, as the reorder buffer replays invalidations).
+//!
+//! Invalidation callbacks only record what became stale, in a small queue of
+//! their own: they can fire while an entry is being built (any syscache access
+//! may process invalidations), so they never touch the cache itself.
+
+use crate::compat;
+use crate::datum::ValueKind;
+use crate::format::{ColumnMeta, RelMeta};
+use crate::json;
+use pgrx::pg_sys;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::ffi::CStr;
+
+#[derive(Default)]
+struct Pending {
+    all: bool,
+    relids: Vec<pg_sys::Oid>,
+}
+
+thread_local! {
+    static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
+    static REGISTERED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn relcache_callback(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    PENDING.with(|p| {
+        let mut p = p.borrow_mut();
+        if relid == pg_sys::InvalidOid {
+            p.all = true;
+        } else if !p.all && p.relids.len() < 1024 {
+            p.relids.push(relid);
+        } else {
+            p.all = true;
+        }
+    });
+}
+
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn syscache_callback(_arg: pg_sys::Datum, _cacheid: i32, _hash: u32) {
+    // A type or schema changed (rename, domain change): cached type names and
+    // schema names may be stale everywhere.
+    PENDING.with(|p| p.borrow_mut().all = true);
+}
+
+/// Registers the invalidation callbacks once per backend (they cannot be
+/// unregistered, and PostgreSQL allows only a few per backend).
+pub fn register_callbacks() {
+    if REGISTERED.with(|r| r.replace(true)) {
+        return;
+    }
+    // SAFETY: plain registration calls with static function pointers.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(relcache_callback), pg_sys::Datum::from(0));
+        pg_sys::CacheRegisterSyscacheCallback(
+            pg_sys::SysCacheIdentifier::TYPEOID as i32,
+            Some(syscache_callback),
+            pg_sys::Datum::from(0),
+        );
+        pg_sys::CacheRegisterSyscacheCallback(
+            pg_sys::SysCacheIdentifier::NAMESPACEOID as i32,
+            Some(syscache_callback),
+            pg_sys::Datum::from(0),
+        );
+    }
+}
+
+/// Runtime data of one column, parallel to `RelMeta::columns`.
+pub struct ColumnRuntime {
+    /// Index into the tuple descriptor (and the deformed values).
+    pub att_index: usize,
+    pub attlen: i16,
+    pub kind: ValueKind,
+    /// The type's output function, looked up once (used for kinds without a fast path).
+    pub finfo: Box<pg_sys::FmgrInfo>,
+}
+
+pub struct RelEntry {
+    pub meta: RelMeta,
+    pub columns: Vec<ColumnRuntime>,
+    pub natts: usize,
+    valid: bool,
+    /// Holds the output functions' private data (fn_extra); deleted on rebuild.
+    mcxt: pg_sys::MemoryContext,
+}
+
+pub struct RelationCache {
+    entries: HashMap<pg_sys::Oid, RelEntry>,
+    /// Parent of the entries' contexts; lives as long as the decoding context.
+    parent: pg_sys::MemoryContext,
+}
+
+impl RelationCache {
+    pub fn new(parent: pg_sys::MemoryContext) -> Self {
+        PENDING.with(|p| *p.borrow_mut() = Pending::default());
+        RelationCache { entries: HashMap::new(), parent }
+    }
+
+    fn apply_invalidations(&mut self) {
+        let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        if pending.all {
+            self.entries.values_mut().for_each(|e| e.valid = false);
+        } else {
+            for relid in pending.relids {
+                if let Some(e) = self.entries.get_mut(&relid) {
+                    e.valid = false;
+                }
+            }
+        }
+    }
+
+    /// The entry for `rel`, built or rebuilt as needed.
+    ///
+    /// # Safety
+    /// `rel` is the open relation handed to the current callback.
+    pub unsafe fn get(&mut self, rel: pg_sys::Relation) -> &RelEntry {
+        self.apply_invalidations();
+        let relid = (*rel).rd_id;
+        let natts = (*(*rel).rd_att).natts as usize;
+        let stale = match self.entries.get(&relid) {
+            Some(e) => !e.valid || e.natts != natts,
+            None => true,
+        };
+        if stale {
+            if let Some(old) = self.entries.remove(&relid) {
+                pg_sys::MemoryContextDelete(old.mcxt);
+            }
+            let entry = build(rel, self.parent);
+            self.entries.insert(relid, entry);
+        }
+        self.entries.get(&relid).expect("entry just inserted")
+    }
+}
+
+unsafe fn cstr_bytes(p: *const std::ffi::c_char) -> Vec<u8> {
+    if p.is_null() {
+        Vec::new()
+    } else {
+        CStr::from_ptr(p).to_bytes().to_vec()
+    }
+}
+
+/// Key columns (attnums) of an index, read from the index's own relcache entry
+/// (only that index is opened: opening every index of the table can fail under
+/// a historic snapshot when an index was built concurrently later).
+unsafe fn index_columns(indexoid: pg_sys::Oid) -> Vec<i16> {
+    if indexoid == pg_sys::InvalidOid {
+        return Vec::new();
+    }
+    let index = pg_sys::RelationIdGetRelation(indexoid);
+    if index.is_null() {
+        return Vec::new();
+    }
+    let form = (*index).rd_index;
+    let n = (*form).indnkeyatts as usize;
+    let keys = (*form).indkey.values.as_slice(n).iter().copied().filter(|&a| a > 0).collect();
+    pg_sys::RelationClose(index);
+    keys
+}
+
+/// The default expression of column `attnum` as `pg_get_expr` prints it.
+unsafe fn default_expr(rel: pg_sys::Relation, attnum: i16) -> Option<Vec<u8>> {
+    let constr = (*(*rel).rd_att).constr;
+    if constr.is_null() || (*constr).defval.is_null() {
+        return None;
+    }
+    let defs = std::slice::from_raw_parts((*constr).defval, (*constr).num_defval as usize);
+    let def = defs.iter().find(|d| d.adnum == attnum)?;
+    if def.adbin.is_null() {
+        return None;
+    }
+    let expr = pg_sys::cstring_to_text(def.adbin);
+    let text = pg_sys::OidFunctionCall2Coll(
+        pg_sys::Oid::from(pg_sys::BuiltinOid::F_PG_GET_EXPR_PG_NODE_TREE_OID as u32),
+        pg_sys::InvalidOid,
+        pg_sys::Datum::from(expr),
+        pg_sys::Datum::from((*rel).rd_id),
+    );
+    Some(cstr_bytes(pg_sys::text_to_cstring(text.cast_mut_ptr())))
+}
+
+/// For a domain: (typbasetype, typtypmod) of that one level, as wal2json reads them.
+unsafe fn domain_base(typoid: pg_sys::Oid) -> Option<(pg_sys::Oid, i32)> {
+    let tup = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::TYPEOID as i32, pg_sys::Datum::from(typoid));
+    if tup.is_null() {
+        return None;
+    }
+    let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_type>(tup);
+    let result = if (*form).typtype as u8 == pg_sys::TYPTYPE_DOMAIN {
+        Some(((*form).typbasetype, (*form).typtypmod))
+    } else {
+        None
+    };
+    pg_sys::ReleaseSysCache(tup);
+    result
+}
+
+unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntry {
+    let mcxt = pg_sys::AllocSetContextCreateExtended(
+        parent,
+        c"waljson relation".as_ptr(),
+        0,
+        pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
+        pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+    );
+    let form = (*rel).rd_rel;
+    let raw_schema = cstr_bytes(pg_sys::get_namespace_name((*form).relnamespace));
+    let raw_table = cstr_bytes((*form).relname.data.as_ptr());
+
+    // Fills rd_pkindex and rd_replidindex.
+    let list = pg_sys::RelationGetIndexList(rel);
+    pg_sys::list_free(list);
+    let pk = index_columns((*rel).rd_pkindex);
+    let identity = index_columns((*rel).rd_replidindex);
+
+    let desc = (*rel).rd_att;
+    let natts = (*desc).natts as usize;
+    let mut meta = RelMeta {
+        schema: json::string_owned(&raw_schema),
+        table: json::string_owned(&raw_table),
+        raw_schema,
+        raw_table,
+        columns: Vec::with_capacity(natts),
+        has_identity_index: (*rel).rd_replidindex != pg_sys::InvalidOid,
+        has_pk: (*rel).rd_pkindex != pg_sys::InvalidOid,
+        replident_full: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
+    };
+    let mut columns = Vec::with_capacity(natts);
+    for i in 0..natts {
+        let att = compat::attr(desc, i);
+        if (*att).attisdropped || (*att).attnum <= 0 {
+            continue;
+        }
+        let typoid = (*att).atttypid;
+        let raw_name = cstr_bytes((*att).attname.data.as_ptr());
+        let type_name = cstr_bytes(pg_sys::format_type_with_typemod(typoid, (*att).atttypmod));
+        let base_type_name =
+            domain_base(typoid).map(|(base, typmod)| cstr_bytes(pg_sys::format_type_with_typemod(base, typmod)));
+        let default = if (*att).atthasdef && (*att).attgenerated == 0 {
+            default_expr(rel, (*att).attnum).map(|d| json::string_owned(&d))
+        } else {
+            None
+        };
+        let mut out_func = pg_sys::InvalidOid;
+        let mut is_varlena = false;
+        pg_sys::getTypeOutputInfo(typoid, &mut out_func, &mut is_varlena);
+        let mut finfo = Box::new(pg_sys::FmgrInfo::default());
+        pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
+        meta.columns.push(ColumnMeta {
+            name: json::string_owned(&raw_name),
+            raw_name,
+            type_name,
+            base_type_name,
+            typeoid: typoid.to_u32(),
+            attnum: (*att).attnum,
+            not_null: (*att).attnotnull,
+            default,
+            in_identity: identity.contains(&(*att).attnum),
+            in_pk: pk.contains(&(*att).attnum),
+        });
+        columns.push(ColumnRuntime { att_index: i, attlen: (*att).attlen, kind: ValueKind::for_type(typoid), finfo });
+    }
+    RelEntry { meta, columns, natts, valid: true, mcxt }
+}
