@@ -163,6 +163,9 @@ unsafe fn index_columns(indexoid: pg_sys::Oid) -> Vec<i16> {
     keys
 }
 
+/// pg_get_expr(pg_node_tree, oid): the same OID in every PostgreSQL release.
+const F_PG_GET_EXPR: u32 = 1716;
+
 /// The default expression of column `attnum` as `pg_get_expr` prints it.
 unsafe fn default_expr(rel: pg_sys::Relation, attnum: i16) -> Option<Vec<u8>> {
     let constr = (*(*rel).rd_att).constr;
@@ -176,7 +179,7 @@ unsafe fn default_expr(rel: pg_sys::Relation, attnum: i16) -> Option<Vec<u8>> {
     }
     let expr = pg_sys::cstring_to_text(def.adbin);
     let text = pg_sys::OidFunctionCall2Coll(
-        pg_sys::Oid::from(pg_sys::BuiltinOid::F_PG_GET_EXPR_PG_NODE_TREE_OID as u32),
+        pg_sys::Oid::from(F_PG_GET_EXPR),
         pg_sys::InvalidOid,
         pg_sys::Datum::from(expr),
         pg_sys::Datum::from((*rel).rd_id),

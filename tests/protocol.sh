@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Differential test over the replication protocol: the same changes read by
+# pg_recvlogical (and psycopg2's LogicalReplicationConnection) from a waljson
+# slot and from a wal2json slot must be byte-identical. Also covers options
+# given without a value (`-o include-xids`), which the SQL functions cannot pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PGBIN=$("$PG_CONFIG" --bindir)
+so=${1:-target/release/libwaljson.so}
+dir=$(mktemp -d /tmp/waljson-protocol.XXXXXX)
+chmod 755 "$dir"
+trap 'tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+tools/cluster.sh start "$dir/cluster" "$so" >/dev/null
+eval "$(tools/cluster.sh env "$dir/cluster")"
+passed=0
+failed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+sql() { psql -X -q -At -d postgres -v ON_ERROR_STOP=1 -c "$*"; }
+
+# option sets as pg_recvlogical arguments (values may be absent)
+sets=(
+    "-o format-version=2"
+    "-o format-version -o include-xids -o include-timestamp -o include-lsn -o include-pk -o include-type-oids"
+    "-o format-version=2 -o include-transaction=0 -o include-not-null -o include-default -o include-column-positions"
+    "-o format-version=2 -o actions=insert,truncate -o add-tables=public.* -o filter-tables=public.skip_me"
+    "-o format-version=2 -o include-schemas=0 -o include-types=0 -o filter-msg-prefixes=skip"
+)
+sql "CREATE TABLE proto (id int PRIMARY KEY, t text, n numeric, ts timestamptz DEFAULT '2026-01-01 00:00:00+00', j jsonb)"
+sql "CREATE TABLE skip_me (id int PRIMARY KEY)"
+for i in "${!sets[@]}"; do
+    for plugin in waljson wal2json; do
+        "$PGBIN/pg_recvlogical" -d postgres --slot "${plugin}_$i" --create-slot -P "$plugin" || fail "create slot ${plugin}_$i"
+    done
+done
+"$PGBIN/pg_recvlogical" -d postgres --slot py_waljson --create-slot -P waljson
+"$PGBIN/pg_recvlogical" -d postgres --slot py_wal2json --create-slot -P wal2json
+
+sql "INSERT INTO proto SELECT g, 'row ' || g || ' \"q\" \\ ⁿ', g / 7.0, '2026-01-01 00:00:00+00', jsonb_build_object('g', g) FROM generate_series(1, 50) g"
+sql "INSERT INTO skip_me VALUES (1)"
+sql "UPDATE proto SET t = NULL WHERE id % 3 = 0"
+sql "UPDATE proto SET id = id + 1000 WHERE id % 5 = 0"
+sql "DELETE FROM proto WHERE id % 2 = 0"
+sql "SELECT pg_logical_emit_message(true, 'app', 'in a transaction')" >/dev/null
+sql "SELECT pg_logical_emit_message(false, 'skip', 'not transactional')" >/dev/null
+sql "BEGIN; INSERT INTO proto VALUES (9999, 'rolled back'); ROLLBACK"
+sql "TRUNCATE proto, skip_me"
+end=$(sql "SELECT pg_current_wal_lsn()")
+
+for i in "${!sets[@]}"; do
+    for plugin in waljson wal2json; do
+        # shellcheck disable=SC2086
+        "$PGBIN/pg_recvlogical" -d postgres --slot "${plugin}_$i" --start --endpos "$end" --no-loop \
+            -f "$dir/$plugin.$i.out" ${sets[$i]} 2>"$dir/$plugin.$i.err" || fail "pg_recvlogical ${plugin}_$i: $(cat "$dir/$plugin.$i.err")"
+    done
+    lines=$(wc -l <"$dir/waljson.$i.out")
+    if [ "$lines" -gt 0 ] && cmp -s "$dir/waljson.$i.out" "$dir/wal2json.$i.out"; then
+        ok "pg_recvlogical ${sets[$i]}: identical ($lines lines)"
+    else
+        fail "pg_recvlogical ${sets[$i]}: outputs differ"
+        diff "$dir/waljson.$i.out" "$dir/wal2json.$i.out" | head -5
+    fi
+done
+
+# every line is strict JSON
+if /usr/bin/python3 - "$dir"/waljson.*.out <<'PY'
+import json, sys
+n = 0
+for path in sys.argv[1:]:
+    for line in open(path, encoding="utf-8"):
+        json.loads(line, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+        n += 1
+print(n, "lines parsed")
+PY
+then ok "every waljson line parses as strict JSON"; else fail "invalid JSON in waljson output"; fi
+
+# psycopg2's replication connection reads the same bytes
+if /usr/bin/python3 - <<'PY'
+import select, psycopg2, psycopg2.extras
+# The last transaction of the workload is the TRUNCATE: read up to its commit.
+out = {}
+for slot in ("py_waljson", "py_wal2json"):
+    conn = psycopg2.connect(dbname="postgres", connection_factory=psycopg2.extras.LogicalReplicationConnection)
+    cur = conn.cursor()
+    cur.start_replication(slot_name=slot, decode=True,
+                          options={"format-version": "2", "include-xids": "1", "include-pk": "1"})
+    rows, seen_truncate = [], False
+    while True:
+        msg = cur.read_message()
+        if msg is None:
+            select.select([cur], [], [], 1.0)
+            continue
+        rows.append(msg.payload)
+        msg.cursor.send_feedback(flush_lsn=msg.data_start)
+        seen_truncate |= '"action":"T"' in msg.payload
+        if seen_truncate and msg.payload.startswith('{"action":"C"'):
+            break
+    conn.close()
+    out[slot] = rows
+assert out["py_waljson"] == out["py_wal2json"], "psycopg2 streams differ"
+assert len(out["py_waljson"]) > 100, len(out["py_waljson"])
+print(len(out["py_waljson"]), "messages identical")
+PY
+then ok "psycopg2 LogicalReplicationConnection: identical stream"; else fail "psycopg2 stream"; fi
+
+# an unknown option without a value is named in the error, as by wal2json
+for plugin in waljson wal2json; do
+    "$PGBIN/pg_recvlogical" -d postgres --slot "${plugin}_0" --start --endpos "$end" --no-loop -f /dev/null \
+        -o nosuchopt 2>"$dir/$plugin.err.txt"
+    grep -o 'option "nosuchopt" = "(null)" is unknown' "$dir/$plugin.err.txt" >"$dir/$plugin.err.msg" || true
+done
+if [ -s "$dir/waljson.err.msg" ] && cmp -s "$dir/waljson.err.msg" "$dir/wal2json.err.msg"; then
+    ok "valueless unknown option: same error as wal2json"
+else
+    fail "valueless unknown option: $(cat "$dir/waljson.err.txt")"
+fi
+
+if grep -q "terminated by signal" "$dir/cluster/server.log"; then fail "a backend crashed"; fi
+echo "protocol: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Type-checks waljson for every PostgreSQL major pgrx supports (13..18)
+# without those servers installed: pgrx-pg-sys then uses the bindings it ships
+# (compiled with --cfg docsrs, which the wrapper passes to that crate only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+majors=${MAJORS:-"13 14 15 16 17 18"}
+for v in $majors; do
+    if DOCS_RS=1 RUSTC_WRAPPER="$PWD/tools/docsrs-rustc" CARGO_TARGET_DIR=target/xcheck \
+        cargo check --quiet --lib --no-default-features --features "pg$v" 2>/tmp/waljson-check-$v.log; then
+        echo "pg$v: compiles"
+    else
+        echo "pg$v: FAILS"
+        cat /tmp/waljson-check-$v.log
+        exit 1
+    fi
+done
