@@ -7,7 +7,7 @@
 
 use crate::compat;
 use crate::datum::{self, NotANumber};
-use crate::format::{self, v2, Cell, Change, ChangeKind, Row, TxnInfo};
+use crate::format::{self, v1, v2, Cell, Change, ChangeKind, Row, TxnInfo};
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::relation::{RelEntry, RelationCache};
 use pgrx::pg_sys;
@@ -34,6 +34,8 @@ pub struct State {
     /// (xid, commit time) the cached timestamp text belongs to.
     txn_ts_key: Option<(u32, i64)>,
     progress: u32,
+    /// Entries written in the current format-version 1 document (decides commas).
+    entries: u64,
     /// Message payloads are checked (and made valid) in a UTF-8 database.
     utf8_db: bool,
 }
@@ -83,7 +85,7 @@ unsafe fn option_items(list: *mut pg_sys::List) -> Vec<(String, Option<Vec<u8>>)
 pub unsafe extern "C-unwind" fn startup(
     ctx: *mut pg_sys::LogicalDecodingContext,
     opt: *mut pg_sys::OutputPluginOptions,
-    is_init: bool,
+    _is_init: bool, // options are parsed (and checked) at slot creation too; the list is empty then
 ) {
     (*opt).output_type = pg_sys::OutputPluginOutputType::OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
     (*opt).receive_rewrites = false;
@@ -93,18 +95,6 @@ pub unsafe extern "C-unwind" fn startup(
         Ok(o) => o,
         Err(e) => option_error(e),
     };
-    // Slot creation passes no options and decodes nothing: only reading needs a format.
-    if !is_init && opts.format_version == 1 {
-        option_error(OptionError {
-            kind: ErrorKind::FeatureNotSupported,
-            message: "format-version 1 is not supported by this waljson version".into(),
-            hint: Some(
-                "Pass the option format-version=2 (wal2json's format 1 is the default when the option is absent)."
-                    .into(),
-            ),
-        });
-    }
-
     crate::relation::register_callbacks();
     let change_cxt = pg_sys::AllocSetContextCreateExtended(
         (*ctx).context,
@@ -126,6 +116,7 @@ pub unsafe extern "C-unwind" fn startup(
         txn: TxnInfo::default(),
         txn_ts_key: None,
         progress: 0,
+        entries: 0,
         utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32,
     };
     // The State is dropped when the decoding context's memory is deleted,
@@ -139,25 +130,64 @@ pub unsafe extern "C-unwind" fn shutdown(_ctx: *mut pg_sys::LogicalDecodingConte
     // Nothing to do: the State goes with the decoding context's memory.
 }
 
-/// Hands one finished message to PostgreSQL.
+/// How a piece of output reaches PostgreSQL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    /// A whole message: PrepareWrite, append, Write.
+    Whole,
+    /// The start of a format-version 1 document written at commit: PrepareWrite, append.
+    Open,
+    /// More of that document.
+    Append,
+    /// Its end: append, Write.
+    Close,
+}
+
+/// What `ctx->out` can hold: PostgreSQL's MaxAllocSize (1 GB - 1), less room
+/// for the walsender's message header.
+const OUT_LIMIT: usize = 0x3fff_ffff - 64;
+
+fn too_big(size: usize, whole_transaction: bool) -> ! {
+    let (message, hint) = if whole_transaction {
+        (
+            format!("waljson: the format-version 1 document of this transaction would exceed 1 GB ({size} bytes so far)"),
+            "Use write-in-chunks=1 (one message per change) or format-version=2 for transactions this large.",
+        )
+    } else {
+        (
+            format!("waljson: a single output message would be {size} bytes, over PostgreSQL's 1 GB limit"),
+            "A single row this large cannot be sent by a logical decoding plugin.",
+        )
+    };
+    pgrx::pg_sys::panic::ErrorReport::new(PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED, message, "waljson write")
+        .set_hint(hint)
+        .report(PgLogLevel::ERROR);
+    unreachable!("ERROR does not return")
+}
+
+/// Hands a piece of output to PostgreSQL.
 ///
 /// # Safety
-/// Called from a begin/change/commit/truncate/message callback with `ctx`.
-unsafe fn write(ctx: *mut pg_sys::LogicalDecodingContext, bytes: &[u8]) {
-    // A StringInfo cannot grow to MaxAllocSize (1 GB - 1); say so plainly
-    // instead of failing inside the allocator.
-    const LIMIT: usize = 0x3fff_ffff - 64; // MaxAllocSize minus the walsender header
-    if bytes.len() >= LIMIT {
-        pgrx::pg_sys::panic::ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!("waljson: a single output message would be {} bytes, over PostgreSQL's 1 GB limit", bytes.len()),
-            "waljson write",
-        )
-        .report(PgLogLevel::ERROR);
+/// Called from a begin/change/commit/truncate/message callback with its `ctx`;
+/// `Append`/`Close` only after an `Open` in the same transaction.
+unsafe fn emit(ctx: *mut pg_sys::LogicalDecodingContext, piece: Piece, bytes: &[u8]) {
+    if matches!(piece, Piece::Whole | Piece::Open) {
+        if bytes.len() >= OUT_LIMIT {
+            too_big(bytes.len(), false);
+        }
+        pg_sys::OutputPluginPrepareWrite(ctx, true);
     }
-    pg_sys::OutputPluginPrepareWrite(ctx, true);
-    pg_sys::appendBinaryStringInfo((*ctx).out, bytes.as_ptr().cast(), bytes.len() as i32);
-    pg_sys::OutputPluginWrite(ctx, true);
+    let out = (*ctx).out;
+    // Checked before the StringInfo grows, so the user gets a clear ERROR and
+    // never an allocator message.
+    let size = (*out).len as usize + bytes.len();
+    if size >= OUT_LIMIT {
+        too_big(size, piece != Piece::Whole);
+    }
+    pg_sys::appendBinaryStringInfo(out, bytes.as_ptr().cast(), bytes.len() as i32);
+    if matches!(piece, Piece::Whole | Piece::Close) {
+        pg_sys::OutputPluginWrite(ctx, true);
+    }
 }
 
 /// Fills `info` for `txn`; the commit timestamp text is computed once per transaction.
@@ -181,8 +211,12 @@ pub unsafe extern "C-unwind" fn begin(ctx: *mut pg_sys::LogicalDecodingContext, 
     let s = state(ctx);
     fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
     s.out.clear();
-    if v2::begin(&mut s.out, &s.opts, &s.txn) {
-        write(ctx, &s.out);
+    if s.opts.format_version == 1 {
+        s.entries = 0;
+        v1::begin(&mut s.out, &s.opts, &s.txn);
+        emit(ctx, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Open }, &s.out);
+    } else if v2::begin(&mut s.out, &s.opts, &s.txn) {
+        emit(ctx, Piece::Whole, &s.out);
     }
 }
 
@@ -196,8 +230,21 @@ pub unsafe extern "C-unwind" fn commit(
     compat::update_progress(ctx, &mut s.progress, true);
     fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
     s.out.clear();
-    if v2::commit(&mut s.out, &s.opts, &s.txn, commit_lsn) {
-        write(ctx, &s.out);
+    if s.opts.format_version == 1 {
+        v1::commit(&mut s.out, &s.opts);
+        emit(ctx, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Close }, &s.out);
+    } else if v2::commit(&mut s.out, &s.opts, &s.txn, commit_lsn) {
+        emit(ctx, Piece::Whole, &s.out);
+    }
+}
+
+/// Where a format-version 1 entry goes: its own message with write-in-chunks,
+/// else appended to the transaction's document.
+fn v1_entry_piece(o: &Options) -> Piece {
+    if o.write_in_chunks {
+        Piece::Whole
+    } else {
+        Piece::Append
     }
 }
 
@@ -207,6 +254,7 @@ unsafe fn render_row(
     rel: pg_sys::Relation,
     entry: &RelEntry,
     numbers_as_string: bool,
+    domains_as_base: bool,
     values: &mut Vec<pg_sys::Datum>,
     nulls: &mut Vec<bool>,
     cells: &mut Vec<Cell>,
@@ -229,7 +277,11 @@ unsafe fn render_row(
         } else {
             let start = arena.len() as u32;
             let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
-            if let Err(NotANumber(msg)) = datum::write_value(arena, col.kind, finfo, values[i], numbers_as_string) {
+            let kind = match col.base_kind {
+                Some(base) if domains_as_base => base,
+                _ => col.kind,
+            };
+            if let Err(NotANumber(msg)) = datum::write_value(arena, kind, finfo, values[i], numbers_as_string) {
                 pgrx::error!("{}", msg);
             }
             Cell::Value(start, arena.len() as u32)
@@ -267,7 +319,8 @@ pub unsafe extern "C-unwind" fn change(
 
     let change_cxt = s.change_cxt;
     let old_cxt = pg_sys::MemoryContextSwitchTo(change_cxt);
-    let State { opts, cache, out, arena, new_cells, old_cells, values, nulls, txn: info, txn_ts_key, .. } = &mut *s;
+    let State { opts, cache, out, arena, new_cells, old_cells, values, nulls, txn: info, txn_ts_key, entries, .. } =
+        &mut *s;
     let entry = cache.get(relation);
     if opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
         // SAFETY: the change's tuples stay valid for the whole callback.
@@ -275,11 +328,12 @@ pub unsafe extern "C-unwind" fn change(
         let new = compat::heap_tuple(tp.newtuple);
         let old = compat::heap_tuple(tp.oldtuple);
         arena.clear();
+        let (as_string, as_base) = (opts.numeric_data_types_as_string, v1::domains_as_base(opts));
         if let Some(t) = new {
-            render_row(t, relation, entry, opts.numeric_data_types_as_string, values, nulls, new_cells, arena);
+            render_row(t, relation, entry, as_string, as_base, values, nulls, new_cells, arena);
         }
         if let Some(t) = old {
-            render_row(t, relation, entry, opts.numeric_data_types_as_string, values, nulls, old_cells, arena);
+            render_row(t, relation, entry, as_string, as_base, values, nulls, old_cells, arena);
         }
         fill_txn(info, txn_ts_key, opts, txn);
         let c = Change {
@@ -290,12 +344,17 @@ pub unsafe extern "C-unwind" fn change(
             old: old.map(|_| Row { cells: old_cells, arena }),
         };
         out.clear();
-        match v2::change(out, opts, info, &c) {
-            Ok(warning) => {
+        let result = if opts.format_version == 1 {
+            v1::change(out, opts, entries, &c).map(|()| (None, v1_entry_piece(opts)))
+        } else {
+            v2::change(out, opts, info, &c).map(|warning| (warning, Piece::Whole))
+        };
+        match result {
+            Ok((warning, piece)) => {
                 if let Some(w) = warning {
                     pgrx::warning!("{}", w);
                 }
-                write(ctx, out);
+                emit(ctx, piece, out);
             }
             Err(format::Skipped(w)) => pgrx::warning!("{}", w),
         }
@@ -314,7 +373,9 @@ pub unsafe extern "C-unwind" fn truncate(
 ) {
     let s = state(ctx);
     compat::update_progress(ctx, &mut s.progress, false);
-    if !s.opts.actions.truncate {
+    // wal2json never writes TRUNCATE in format version 1; include-truncate opts in.
+    let v1 = s.opts.format_version == 1;
+    if !s.opts.actions.truncate || (v1 && !s.opts.include_truncate) {
         return;
     }
     let old_cxt = pg_sys::MemoryContextSwitchTo(s.change_cxt);
@@ -326,8 +387,13 @@ pub unsafe extern "C-unwind" fn truncate(
             continue;
         }
         s.out.clear();
-        v2::truncate(&mut s.out, &s.opts, &s.txn, (*change).lsn, &entry.meta);
-        write(ctx, &s.out);
+        if v1 {
+            v1::truncate(&mut s.out, &s.opts, &mut s.entries, &entry.meta);
+            emit(ctx, v1_entry_piece(&s.opts), &s.out);
+        } else {
+            v2::truncate(&mut s.out, &s.opts, &s.txn, (*change).lsn, &entry.meta);
+            emit(ctx, Piece::Whole, &s.out);
+        }
     }
     pg_sys::MemoryContextSwitchTo(old_cxt);
     pg_sys::MemoryContextReset(s.change_cxt);
@@ -359,8 +425,14 @@ pub unsafe extern "C-unwind" fn message(
         None
     };
     s.out.clear();
-    v2::message(&mut s.out, &s.opts, txn_info, lsn, prefix, content, s.utf8_db);
-    write(ctx, &s.out);
+    if s.opts.format_version == 1 {
+        v1::message(&mut s.out, &s.opts, &mut s.entries, transactional, prefix, content, s.utf8_db);
+        // A non-transactional message is a document of its own.
+        emit(ctx, if transactional { v1_entry_piece(&s.opts) } else { Piece::Whole }, &s.out);
+    } else {
+        v2::message(&mut s.out, &s.opts, txn_info, lsn, prefix, content, s.utf8_db);
+        emit(ctx, Piece::Whole, &s.out);
+    }
 }
 
 #[pgrx::pg_guard]

@@ -30,6 +30,8 @@ pub struct Options {
     pub numeric_data_types_as_string: bool,
     pub pretty_print: bool,
     pub write_in_chunks: bool,
+    /// waljson's own: TRUNCATE entries in format version 1 (wal2json drops them).
+    pub include_truncate: bool,
     pub actions: Actions,
     pub tables: TableFilter,
     pub prefixes: PrefixFilter,
@@ -59,6 +61,7 @@ impl Default for Options {
             numeric_data_types_as_string: false,
             pretty_print: false,
             write_in_chunks: false,
+            include_truncate: false,
             actions: Actions::default(),
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
@@ -263,6 +266,7 @@ impl Options {
                     o.pretty_print |= p;
                 }
                 "write-in-chunks" => flag(&mut o.write_in_chunks)?,
+                "include-truncate" => flag(&mut o.include_truncate)?,
                 "include-unchanged-toast" => {
                     return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
                 }

@@ -76,6 +76,8 @@ pub struct ColumnRuntime {
     pub att_index: usize,
     pub attlen: i16,
     pub kind: ValueKind,
+    /// For a domain: how its base type renders (format version 1 with include-domain-data-type).
+    pub base_kind: Option<ValueKind>,
     /// The type's output function, looked up once (used for kinds without a fast path).
     pub finfo: Box<pg_sys::FmgrInfo>,
 }
@@ -187,20 +189,22 @@ unsafe fn default_expr(rel: pg_sys::Relation, attnum: i16) -> Option<Vec<u8>> {
     Some(cstr_bytes(pg_sys::text_to_cstring(text.cast_mut_ptr())))
 }
 
-/// For a domain: (typbasetype, typtypmod) of that one level, as wal2json reads them.
-unsafe fn domain_base(typoid: pg_sys::Oid) -> Option<(pg_sys::Oid, i32)> {
+/// What pg_type says of a type: its `typname`, and for a domain the
+/// (typbasetype, typtypmod) of that one level, as wal2json reads them.
+unsafe fn type_facts(typoid: pg_sys::Oid) -> (Vec<u8>, Option<(pg_sys::Oid, i32)>) {
     let tup = pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::TYPEOID as i32, pg_sys::Datum::from(typoid));
     if tup.is_null() {
-        return None;
+        pgrx::error!("cache lookup failed for type {}", typoid.to_u32());
     }
     let form = pg_sys::heap_tuple_get_struct::<pg_sys::FormData_pg_type>(tup);
-    let result = if (*form).typtype as u8 == pg_sys::TYPTYPE_DOMAIN {
+    let typname = cstr_bytes((*form).typname.data.as_ptr());
+    let base = if (*form).typtype as u8 == pg_sys::TYPTYPE_DOMAIN {
         Some(((*form).typbasetype, (*form).typtypmod))
     } else {
         None
     };
     pg_sys::ReleaseSysCache(tup);
-    result
+    (typname, base)
 }
 
 unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntry {
@@ -232,6 +236,7 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
         has_identity_index: (*rel).rd_replidindex != pg_sys::InvalidOid,
         has_pk: (*rel).rd_pkindex != pg_sys::InvalidOid,
         replident_full: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
+        replident_default: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_DEFAULT,
     };
     let mut columns = Vec::with_capacity(natts);
     for i in 0..natts {
@@ -242,8 +247,9 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
         let typoid = (*att).atttypid;
         let raw_name = cstr_bytes((*att).attname.data.as_ptr());
         let type_name = cstr_bytes(pg_sys::format_type_with_typemod(typoid, (*att).atttypmod));
-        let base_type_name =
-            domain_base(typoid).map(|(base, typmod)| cstr_bytes(pg_sys::format_type_with_typemod(base, typmod)));
+        let (typname, base) = type_facts(typoid);
+        let base_type_name = base.map(|(b, typmod)| cstr_bytes(pg_sys::format_type_with_typemod(b, typmod)));
+        let base_typname = base.map(|(b, _)| type_facts(b).0);
         let default = if (*att).atthasdef && (*att).attgenerated == 0 {
             default_expr(rel, (*att).attnum).map(|d| json::string_owned(&d))
         } else {
@@ -259,14 +265,23 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
             raw_name,
             type_name,
             base_type_name,
+            typname,
+            base_typname,
             typeoid: typoid.to_u32(),
+            base_typeoid: base.map(|(b, _)| b.to_u32()),
             attnum: (*att).attnum,
             not_null: (*att).attnotnull,
             default,
             in_identity: identity.contains(&(*att).attnum),
             in_pk: pk.contains(&(*att).attnum),
         });
-        columns.push(ColumnRuntime { att_index: i, attlen: (*att).attlen, kind: ValueKind::for_type(typoid), finfo });
+        columns.push(ColumnRuntime {
+            att_index: i,
+            attlen: (*att).attlen,
+            kind: ValueKind::for_type(typoid),
+            base_kind: base.map(|(b, _)| ValueKind::for_type(b)),
+            finfo,
+        });
     }
     RelEntry { meta, columns, natts, valid: true, mcxt }
 }

@@ -105,10 +105,13 @@ SELECT w('format-version', '2', 'numeric-data-types-as-string', 'x');
 SELECT w2j('format-version', '2', 'numeric-data-types-as-string', 'x');
 SELECT w('format-version', '2', 'numeric-data-types-as-string', '1');
 SELECT w2j('format-version', '2', 'numeric-data-types-as-string', '1');
--- format-version 1 is not written yet by waljson: a clear error, also when
--- the option is absent (wal2json's default is 1)
-SELECT w('format-version', '1');
-SELECT w('include-xids', '1');
+-- format version 1 is the default when the option is absent, as in wal2json
+SELECT diff('include-xids', '0');
+SELECT w('include-xids', '0');
+SELECT diff('format-version', '1', 'format-version', '2', 'format-version', '1');
+-- include-truncate is waljson's own option
+SELECT w('include-truncate', 'x');
+SELECT w2j('include-truncate', '1');
 
 -- accepted spellings give the same bytes as wal2json
 SELECT diff('format-version', '2', 'include-schemas', 'off', 'include-types', 'OFF');

@@ -37,26 +37,47 @@ CREATE FUNCTION mask(t text) RETURNS text LANGUAGE sql AS $$
     '"timestamp":"[^"]*"', '"timestamp":"T"', 'g')
 $$;
 
--- Compares both plugins' output byte for byte, row by row.
+-- Compares both plugins' output byte for byte, row by row. Rows where
+-- wal2json 2.5 writes invalid JSON and waljson deliberately does not are
+-- counted apart, and only when the difference is exactly that defect:
+--  * format 1: a non-transactional message after a multi-change transaction
+--    gets a leading comma, `{"change":[,{` (fixed in wal2json 2.6);
+--  * include-default: the default expression is not escaped (fixed in 2.7);
+--    such rows must be equal once `\"` and `\\` are unescaped on both sides.
 CREATE FUNCTION diff(VARIADIC opts text[]) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   a text[];
   b text[];
+  known int := 0;
+  unesc_a text;
+  unesc_b text;
 BEGIN
   SELECT coalesce(array_agg(d ORDER BY n), '{}') INTO a FROM w(VARIADIC opts) WITH ORDINALITY AS t(d, n);
   SELECT coalesce(array_agg(d ORDER BY n), '{}') INTO b FROM w2j(VARIADIC opts) WITH ORDINALITY AS t(d, n);
-  IF a = b THEN
-    RETURN format('identical, %s rows', cardinality(a));
-  END IF;
   FOR i IN 1 .. greatest(cardinality(a), cardinality(b)) LOOP
-    IF a[i] IS DISTINCT FROM b[i] THEN
-      RETURN format('DIFFERENT at row %s of %s/%s: waljson=%s wal2json=%s',
-                    i, cardinality(a), cardinality(b), mask(a[i]), mask(b[i]));
+    CONTINUE WHEN a[i] IS NOT DISTINCT FROM b[i];
+    IF a[i] = regexp_replace(b[i], '^(\{\s*"change":\s*\[\s*),\{', '\1{') THEN
+      known := known + 1;
+      CONTINUE;
     END IF;
+    IF 'include-default' = ANY (opts) THEN
+      unesc_a := replace(replace(a[i], '\\', '\'), '\"', '"');
+      unesc_b := replace(replace(b[i], '\\', '\'), '\"', '"');
+      IF unesc_a = unesc_b THEN
+        known := known + 1;
+        CONTINUE;
+      END IF;
+    END IF;
+    RETURN format('DIFFERENT at row %s of %s/%s: waljson=%s wal2json=%s',
+                  i, cardinality(a), cardinality(b), mask(a[i]), mask(b[i]));
   END LOOP;
+  IF known > 0 THEN
+    RETURN format('identical, %s rows, except %s where wal2json 2.5 writes invalid JSON', cardinality(a), known);
+  END IF;
+  RETURN format('identical, %s rows', cardinality(a));
 END $$;
 
--- The option sets every data test is compared under (format-version 2).
+-- The option sets every data test is compared under (both format versions).
 CREATE FUNCTION option_sets() RETURNS TABLE (name text, opts text[]) LANGUAGE sql AS $$
   VALUES
     ('defaults',        ARRAY['format-version', '2']),
@@ -73,7 +94,21 @@ CREATE FUNCTION option_sets() RETURNS TABLE (name text, opts text[]) LANGUAGE sq
                               'include-default', '1', 'include-not-null', 'true', 'include-column-positions', 'y',
                               'include-domain-data-type', '1', 'include-lsn', '1']),
     ('v1-only options', ARRAY['format-version', '2', 'pretty-print', '1', 'write-in-chunks', '1', 'include-typmod', 'f']),
-    ('table filters',   ARRAY['format-version', '2', 'filter-tables', '*.nothing_here', 'add-tables', '*.*'])
+    ('table filters',   ARRAY['format-version', '2', 'filter-tables', '*.nothing_here', 'add-tables', '*.*']),
+    ('v1 defaults',     '{}'::text[]),
+    ('v1 pretty',       ARRAY['format-version', '1', 'pretty-print', '1']),
+    ('v1 chunks',       ARRAY['format-version', '1', 'write-in-chunks', '1']),
+    ('v1 pretty chunks xid/ts/lsn/origin', ARRAY['pretty-print', '1', 'write-in-chunks', '1', 'include-xids', '1',
+                              'include-timestamp', '1', 'include-lsn', '1', 'include-origin', '1']),
+    ('v1 typnames/oids/pk', ARRAY['format-version', '1', 'include-typmod', '0', 'include-type-oids', '1', 'include-pk', '1']),
+    ('v1 column details', ARRAY['format-version', '1', 'include-not-null', '1', 'include-column-positions', '1', 'include-default', '1']),
+    ('v1 no types',     ARRAY['format-version', '1', 'include-types', '0', 'include-not-null', '1', 'include-type-oids', '1']),
+    ('v1 domain base',  ARRAY['format-version', '1', 'include-domain-data-type', '1', 'include-type-oids', '1']),
+    ('v1 domain typname', ARRAY['format-version', '1', 'include-domain-data-type', '1', 'include-typmod', '0', 'include-pk', '1']),
+    ('v1 filters',      ARRAY['format-version', '1', 'include-schemas', '0', 'actions', 'insert,update', 'filter-tables', '*.nothing_here']),
+    ('v1 everything',   ARRAY['format-version', '1', 'pretty-print', '1', 'include-xids', '1', 'include-pk', '1',
+                              'include-type-oids', '1', 'include-default', '1', 'include-not-null', '1',
+                              'include-column-positions', '1', 'include-domain-data-type', '1', 'include-lsn', '1'])
 $$;
 
 -- diff() under every option set. Warnings (identity-less changes) would

@@ -5,6 +5,7 @@
 //! already rendered as JSON tokens in an arena, so the emitters are plain
 //! byte-pushing code with unit tests.
 
+pub mod v1;
 pub mod v2;
 
 /// Per-column metadata of a relation, computed once per relation (see relation.rs).
@@ -18,7 +19,13 @@ pub struct ColumnMeta {
     pub type_name: Vec<u8>,
     /// For a domain: `format_type_with_typemod(typbasetype, typtypmod)`, raw.
     pub base_type_name: Option<Vec<u8>>,
+    /// `pg_type.typname` (format-version 1 with include-typmod off).
+    pub typname: Vec<u8>,
+    /// For a domain: the base type's `pg_type.typname`.
+    pub base_typname: Option<Vec<u8>>,
     pub typeoid: u32,
+    /// For a domain: `typbasetype` (one level, as wal2json reads it).
+    pub base_typeoid: Option<u32>,
     pub attnum: i16,
     pub not_null: bool,
     /// Default expression (`pg_get_expr`) as a JSON string token; None = null.
@@ -43,6 +50,7 @@ pub struct RelMeta {
     pub has_identity_index: bool,
     pub has_pk: bool,
     pub replident_full: bool,
+    pub replident_default: bool,
 }
 
 /// One column's value in a decoded tuple.

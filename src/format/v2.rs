@@ -276,6 +276,7 @@ mod tests {
             has_identity_index: true,
             has_pk: true,
             replident_full: false,
+            replident_default: true,
         }
     }
 
