@@ -6,7 +6,7 @@ export PG_CONFIG
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
 SO := target/release/libwaljson.so
 
-.PHONY: all deps build install demo test unit regress protocol check-versions clean
+.PHONY: all deps build install demo test test-long unit regress protocol check-versions clean
 
 all: build
 
@@ -30,6 +30,10 @@ demo: build
 
 test: build
 	tools/test.sh
+
+# Long tests: a transaction with over 1.5 GB of format-version 1 output (a few minutes, ~5 GB of disk).
+test-long: build
+	tests/huge.sh
 
 unit:
 	cargo test --lib

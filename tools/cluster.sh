@@ -8,6 +8,8 @@
 #   tools/cluster.sh destroy DIR      stop and remove it
 #   tools/cluster.sh env DIR          print PGHOST/PGPORT/PGUSER exports
 #
+# EXTRA_CONF (newline-separated settings) is appended to the configuration.
+#
 # initdb and postgres refuse to run as root, so when run as root the server
 # runs as the `postgres` user (created by Debian's postgresql packages).
 set -euo pipefail
@@ -61,6 +63,7 @@ dynamic_library_path = '$dir/lib:\$libdir'
 output_plugin_libraries = 'pgoutput, test_decoding, wal2json, waljson'
 logging_collector = off
 log_min_messages = warning
+${EXTRA_CONF:-}
 EOF
     [ "$(id -u)" = 0 ] && chown -R postgres "$dir"
     as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
