@@ -6,7 +6,7 @@ export PG_CONFIG
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
 SO := target/release/libwaljson.so
 
-.PHONY: all deps build install demo test test-long unit regress protocol check-versions clean
+.PHONY: all deps build install demo test test-long bench unit regress protocol check-versions clean
 
 all: build
 
@@ -34,6 +34,10 @@ test: build
 # Long tests: a transaction with over 1.5 GB of format-version 1 output (a few minutes, ~5 GB of disk).
 test-long: build
 	tests/huge.sh
+
+# Decoding speed against wal2json, test_decoding and pgoutput (minutes; BENCH_SCALE=0.2 for a quick run).
+bench: build
+	/usr/bin/python3 tools/bench.py
 
 unit:
 	cargo test --lib

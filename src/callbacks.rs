@@ -321,7 +321,7 @@ pub unsafe extern "C-unwind" fn change(
     let old_cxt = pg_sys::MemoryContextSwitchTo(change_cxt);
     let State { opts, cache, out, arena, new_cells, old_cells, values, nulls, txn: info, txn_ts_key, entries, .. } =
         &mut *s;
-    let entry = cache.get(relation);
+    let entry = cache.get(relation, opts);
     if opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
         // SAFETY: the change's tuples stay valid for the whole callback.
         let tp = (*change).data.tp;
@@ -382,7 +382,7 @@ pub unsafe extern "C-unwind" fn truncate(
     fill_txn(&mut s.txn, &mut s.txn_ts_key, &s.opts, txn);
     let rels = std::slice::from_raw_parts(relations, nrelations.max(0) as usize);
     for &rel in rels {
-        let entry = s.cache.get(rel);
+        let entry = s.cache.get(rel, &s.opts);
         if !s.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
             continue;
         }

@@ -103,7 +103,7 @@ pub unsafe fn write_value(
         ValueKind::Number | ValueKind::Bytea | ValueKind::Other => {
             let text = CStr::from_ptr(pg_sys::OutputFunctionCall(finfo, datum)).to_bytes();
             match kind {
-                ValueKind::Number => match (json::classify_number(text), numbers_as_string) {
+                ValueKind::Number => match (json::classify_builtin_number(text), numbers_as_string) {
                     (NumberText::Invalid, _) => {
                         return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
                     }

@@ -120,7 +120,7 @@ impl RelationCache {
     ///
     /// # Safety
     /// `rel` is the open relation handed to the current callback.
-    pub unsafe fn get(&mut self, rel: pg_sys::Relation) -> &RelEntry {
+    pub unsafe fn get(&mut self, rel: pg_sys::Relation, opts: &crate::options::Options) -> &RelEntry {
         self.apply_invalidations();
         let relid = (*rel).rd_id;
         let natts = (*(*rel).rd_att).natts as usize;
@@ -132,7 +132,8 @@ impl RelationCache {
             if let Some(old) = self.entries.remove(&relid) {
                 pg_sys::MemoryContextDelete(old.mcxt);
             }
-            let entry = build(rel, self.parent);
+            let mut entry = build(rel, self.parent);
+            entry.meta.resolve_output(opts);
             self.entries.insert(relid, entry);
         }
         self.entries.get(&relid).expect("entry just inserted")
@@ -274,6 +275,7 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
             default,
             in_identity: identity.contains(&(*att).attnum),
             in_pk: pk.contains(&(*att).attnum),
+            out: Default::default(),
         });
         columns.push(ColumnRuntime {
             att_index: i,

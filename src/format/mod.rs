@@ -34,6 +34,20 @@ pub struct ColumnMeta {
     pub in_identity: bool,
     /// Member of the primary key.
     pub in_pk: bool,
+    /// The type as the session's format and options print it (see `resolve_output`).
+    pub out: TypeOut,
+}
+
+/// A column's type as printed, resolved once per relation and session
+/// rather than for every row.
+#[derive(Debug, Clone, Default)]
+pub struct TypeOut {
+    /// JSON token for columns and keys.
+    pub token: Vec<u8>,
+    /// JSON token in format 1's `pktypes` (wal2json quotes those by a looser rule).
+    pub pk_token: Vec<u8>,
+    /// Type OID printed with include-type-oids.
+    pub oid: u32,
 }
 
 /// What a relation looks like for the emitters.
@@ -51,6 +65,19 @@ pub struct RelMeta {
     pub has_pk: bool,
     pub replident_full: bool,
     pub replident_default: bool,
+}
+
+impl RelMeta {
+    /// Resolves every column's printed type for these options.
+    pub fn resolve_output(&mut self, o: &crate::options::Options) {
+        for c in &mut self.columns {
+            let (name, oid) = if o.format_version == 1 { v1::column_type(o, c) } else { v2::column_type(o, c) };
+            let mut out = TypeOut { oid, ..TypeOut::default() };
+            crate::json::type_name(&mut out.token, name, false);
+            crate::json::type_name(&mut out.pk_token, name, true);
+            c.out = out;
+        }
+    }
 }
 
 /// One column's value in a decoded tuple.

@@ -125,7 +125,7 @@ fn kind_and_table(out: &mut Vec<u8>, o: &Options, w: &Ws, kind: &[u8], rel: &Rel
 /// Type name and OID as format version 1 prints them: with include-typmod the
 /// `format_type` name, without it the raw `typname`; with
 /// include-domain-data-type (and include-types) a domain's base type.
-fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
+pub fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
     if o.include_types && o.include_domain_data_type {
         if let (Some(base_oid), Some(base_name), Some(base_typname)) =
             (c.base_typeoid, &c.base_type_name, &c.base_typname)
@@ -173,11 +173,11 @@ fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
     array(out, w, 3, b"columnnames", sel(), |out, c, _| out.extend_from_slice(&c.name));
     line_end(out, w, true);
     if o.include_types {
-        array(out, w, 3, b"columntypes", sel(), |out, c, _| json::type_name(out, column_type(o, c).0, false));
+        array(out, w, 3, b"columntypes", sel(), |out, c, _| out.extend_from_slice(&c.out.token));
         line_end(out, w, true);
     }
     if o.include_type_oids {
-        array(out, w, 3, b"columntypeoids", sel(), |out, c, _| json::push_u64(out, column_type(o, c).1 as u64));
+        array(out, w, 3, b"columntypeoids", sel(), |out, c, _| json::push_u64(out, c.out.oid as u64));
         line_end(out, w, true);
     }
     if o.include_column_positions {
@@ -221,11 +221,11 @@ fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
     array(out, w, 4, b"keynames", sel(), |out, c, _| out.extend_from_slice(&c.name));
     line_end(out, w, true);
     if o.include_types {
-        array(out, w, 4, b"keytypes", sel(), |out, c, _| json::type_name(out, column_type(o, c).0, false));
+        array(out, w, 4, b"keytypes", sel(), |out, c, _| out.extend_from_slice(&c.out.token));
         line_end(out, w, true);
     }
     if o.include_type_oids {
-        array(out, w, 4, b"keytypeoids", sel(), |out, c, _| json::push_u64(out, column_type(o, c).1 as u64));
+        array(out, w, 4, b"keytypeoids", sel(), |out, c, _| json::push_u64(out, c.out.oid as u64));
         line_end(out, w, true);
     }
     array(out, w, 4, b"keyvalues", sel(), |out, _, cell| out.extend_from_slice(row.value(cell)));
@@ -244,9 +244,7 @@ fn pk(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, comma_after: bool) 
     array(out, w, 4, b"pknames", sel(), |out, c, _| out.extend_from_slice(&c.name));
     line_end(out, w, true);
     // wal2json writes any pk type name starting with a quote verbatim, arrays included.
-    array(out, w, 4, b"pktypes", sel().filter(|_| o.include_types), |out, c, _| {
-        json::type_name(out, column_type(o, c).0, true)
-    });
+    array(out, w, 4, b"pktypes", sel().filter(|_| o.include_types), |out, c, _| out.extend_from_slice(&c.out.pk_token));
     line_end(out, w, false);
     tabs(out, w, 3);
     out.push(b'}');
@@ -440,7 +438,8 @@ mod tests {
     fn wal2json_cmdline_example() {
         // expected/cmdline.out, options include-xids=0, include-not-null=1
         let o = Options { include_not_null: true, ..Options::default() };
-        let r = rel();
+        let mut r = rel();
+        r.resolve_output(&o);
         let new = vec![Cell::Value(0, 1), Cell::Null, Cell::Value(4, 8)];
         let mut out = Vec::new();
         let mut n = 0;
@@ -486,7 +485,8 @@ mod tests {
     #[test]
     fn pretty_with_pk_and_chunks() {
         let o = Options { pretty_print: true, include_pk: true, include_typmod: false, ..Options::default() };
-        let r = rel();
+        let mut r = rel();
+        r.resolve_output(&o);
         let new = vec![Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)];
         let mut out = Vec::new();
         let mut n = 0;
@@ -506,6 +506,9 @@ mod tests {
 
         // chunks: no newline before entries or the closing
         let o = Options { write_in_chunks: true, include_xids: true, ..Options::default() };
+        let mut r = rel();
+        r.resolve_output(&o);
+        let c = Change { rel: &r, ..c };
         let mut parts = Vec::new();
         let mut buf = Vec::new();
         begin(&mut buf, &o, &TxnInfo { xid: 5, ..Default::default() });

@@ -72,10 +72,13 @@ enum TupleKind {
     Pk,
 }
 
-fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> &'a [u8] {
+/// The type name and OID format version 2 prints: with
+/// include-domain-data-type a domain's base type name; the OID is always the
+/// column's own.
+pub fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
     match (&c.base_type_name, o.include_domain_data_type) {
-        (Some(base), true) => base,
-        _ => &c.type_name,
+        (Some(base), true) => (base, c.typeoid),
+        _ => (&c.type_name, c.typeoid),
     }
 }
 
@@ -98,11 +101,11 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
         out.extend_from_slice(&col.name);
         if o.include_types {
             out.extend_from_slice(b",\"type\":");
-            json::type_name(out, column_type(o, col), false);
+            out.extend_from_slice(&col.out.token);
         }
         if o.include_type_oids {
             out.extend_from_slice(b",\"typeoid\":");
-            json::push_u64(out, col.typeoid as u64);
+            json::push_u64(out, col.out.oid as u64);
         }
         if kind != TupleKind::Pk {
             out.extend_from_slice(b",\"value\":");
@@ -280,6 +283,12 @@ mod tests {
         }
     }
 
+    fn rel_for(o: &Options) -> RelMeta {
+        let mut r = rel();
+        r.resolve_output(o);
+        r
+    }
+
     fn s(v: &[u8]) -> String {
         String::from_utf8(v.to_vec()).unwrap()
     }
@@ -292,7 +301,7 @@ mod tests {
     #[test]
     fn insert_default_options() {
         let o = Options { format_version: 2, ..Options::default() };
-        let r = rel();
+        let r = rel_for(&o);
         let cells = new_row();
         let c = Change {
             kind: ChangeKind::Insert,
@@ -324,7 +333,7 @@ mod tests {
             include_pk: true,
             ..Options::default()
         };
-        let r = rel();
+        let r = rel_for(&o);
         let cells = new_row();
         let old = vec![Cell::Value(5, 6), Cell::Null];
         let txn = TxnInfo { xid: 42, timestamp: b"2020-01-01 00:00:00+00".to_vec(), origin: 0, ..Default::default() };
@@ -351,7 +360,7 @@ mod tests {
     #[test]
     fn update_without_old_tuple_uses_new_key_and_toast_is_omitted() {
         let o = Options { format_version: 2, include_types: false, ..Options::default() };
-        let r = rel();
+        let r = rel_for(&o);
         let cells = vec![Cell::Value(0, 1), Cell::Unchanged];
         let c = Change {
             kind: ChangeKind::Update,
@@ -371,7 +380,7 @@ mod tests {
     #[test]
     fn no_identity_is_skipped_with_warning() {
         let o = Options { format_version: 2, ..Options::default() };
-        let mut r = rel();
+        let mut r = rel_for(&o);
         r.has_identity_index = false;
         r.has_pk = false;
         let cells = new_row();
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn full_identity_prints_all_old_columns_with_nulls() {
         let o = Options { format_version: 2, include_pk: true, ..Options::default() };
-        let mut r = rel();
+        let mut r = rel_for(&o);
         r.has_identity_index = false;
         r.has_pk = false;
         r.replident_full = true;

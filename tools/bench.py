@@ -1,0 +1,225 @@
+#!/usr/bin/python3
+"""`make bench`: decoding speed of waljson against wal2json, test_decoding and
+pgoutput, measured side by side in one throwaway cluster.
+
+For every workload, one slot per plugin configuration is created before the
+workload is written; each configuration then decodes the same WAL with
+pg_logical_slot_peek_changes (nothing is consumed), interleaved, REPS times.
+Reported: min and median seconds, changes/s, output MB/s, and the ratio
+waljson / wal2json per format. A floor run (waljson with every table filtered
+out) shows the cost of reading the WAL and the reorder buffer alone. One
+pg_recvlogical run per format covers the walsender path.
+
+Results: a table on stdout and a JSON file (BENCH_OUT, default
+target/bench/results.json) for comparing runs.
+
+Sizes scale with BENCH_SCALE (default 1.0 = the sizes in the issue).
+"""
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import psycopg2
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+PGBIN = subprocess.check_output([PG_CONFIG, "--bindir"], text=True).strip()
+SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
+REPS = int(os.environ.get("BENCH_REPS", "5"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target", "bench", "results.json"))
+
+
+def n(x):
+    return max(1, int(x * SCALE))
+
+
+# name -> (plugin, peek function, options)
+CONFIGS = {
+    "waljson v2": ("waljson", "text", ["format-version", "2"]),
+    "wal2json v2": ("wal2json", "text", ["format-version", "2"]),
+    "waljson v1": ("waljson", "text", ["format-version", "1", "write-in-chunks", "1"]),
+    "wal2json v1": ("wal2json", "text", ["format-version", "1", "write-in-chunks", "1"]),
+    "test_decoding": ("test_decoding", "text", []),
+    "pgoutput": ("pgoutput", "binary", ["proto_version", "1", "publication_names", "bench_pub"]),
+    "floor (all filtered)": ("waljson", "text", ["format-version", "2", "filter-tables", "*.*", "include-transaction", "0"]),
+}
+
+WORKLOADS = [
+    (
+        "narrow inserts",
+        "CREATE TABLE w_narrow (id int PRIMARY KEY, t text)",
+        lambda: [
+            f"INSERT INTO w_narrow SELECT g, 'row ' || g FROM generate_series({i * 1000 + 1}, {(i + 1) * 1000}) g"
+            for i in range(n(200))
+        ],
+    ),
+    (
+        "mixed 8 columns",
+        "CREATE TABLE w_mixed (id bigint PRIMARY KEY, i int, t text, ts timestamptz, num numeric, b bool, f float8, j jsonb)",
+        lambda: [
+            "INSERT INTO w_mixed SELECT g, g % 1000, 'text value ' || g, '2026-01-01'::timestamptz + g * interval '1 s', "
+            f"g / 7.0, g % 2 = 0, g * 1.5, jsonb_build_object('k', g, 'v', 'x') FROM generate_series({i * 1000 + 1}, {(i + 1) * 1000}) g"
+            for i in range(n(200))
+        ]
+        + [
+            f"UPDATE w_mixed SET i = i + 1, t = t || '!' WHERE id BETWEEN {i * 1000 + 1} AND {(i + 1) * 1000}"
+            for i in range(n(50))
+        ]
+        + [f"DELETE FROM w_mixed WHERE id BETWEEN {i * 1000 + 1} AND {(i + 1) * 1000}" for i in range(n(50), n(50) + n(20))],
+    ),
+    (
+        "wide rows (50 columns)",
+        "CREATE TABLE w_wide (id int PRIMARY KEY, "
+        + ", ".join(f"c{k} {'int' if k % 3 == 0 else 'text' if k % 3 == 1 else 'numeric'}" for k in range(49))
+        + ")",
+        lambda: [
+            "INSERT INTO w_wide SELECT g, "
+            + ", ".join(f"g + {k}" if k % 3 == 0 else f"'v{k} ' || g" if k % 3 == 1 else f"g / {k + 1}.0" for k in range(49))
+            + f" FROM generate_series({i * 1000 + 1}, {(i + 1) * 1000}) g"
+            for i in range(n(40))
+        ],
+    ),
+    (
+        "one 1M-row transaction",
+        "CREATE TABLE w_big (id int PRIMARY KEY, t text, n int)",
+        lambda: [f"INSERT INTO w_big SELECT g, 'big ' || g, g % 100 FROM generate_series(1, {n(1000000)}) g"],
+    ),
+    (
+        "TOASTed text updates",
+        "CREATE TABLE w_toast (id int PRIMARY KEY, doc text, counter int)",
+        lambda: [
+            f"INSERT INTO w_toast SELECT g, repeat(md5(g::text), 300), 0 FROM generate_series(1, {n(2000)}) g",
+            f"UPDATE w_toast SET counter = counter + 1",
+            f"UPDATE w_toast SET doc = doc || 'x' WHERE id % 2 = 0",
+        ],
+    ),
+]
+
+
+def start_cluster(tmp):
+    env = dict(os.environ, EXTRA_CONF="shared_buffers = '512MB'\nmax_wal_size = '8GB'\ncheckpoint_timeout = '1h'")
+    subprocess.check_call([os.path.join(ROOT, "tools", "cluster.sh"), "start", tmp], env=env, stdout=subprocess.DEVNULL)
+    port = open(os.path.join(tmp, "port")).read().strip()
+    return {"host": tmp, "port": port, "user": "postgres", "dbname": "postgres"}
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="waljson-bench.")
+    os.chmod(tmp, 0o755)
+    cluster = os.path.join(tmp, "cluster")
+    conninfo = start_cluster(cluster)
+    results = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "git": subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip(),
+        "scale": SCALE,
+        "reps": REPS,
+        "workloads": [],
+    }
+    try:
+        conn = psycopg2.connect(**conninfo)
+        conn.autocommit = True
+        cur = conn.cursor()
+        # Keep the SQL function's result in memory: spilled to temp files, its
+        # I/O (proportional to output size, the same for every plugin) hides
+        # the plugins' own costs and flatters the ratios.
+        cur.execute("SET work_mem = '2GB'")
+        for wname, ddl, statements in WORKLOADS:
+            cur.execute(ddl)
+            cur.execute("DROP PUBLICATION IF EXISTS bench_pub")
+            cur.execute("CREATE PUBLICATION bench_pub FOR ALL TABLES")
+            slots = {}
+            for i, (cname, (plugin, _, _)) in enumerate(CONFIGS.items()):
+                slot = f"bench_{i}"
+                cur.execute("SELECT pg_create_logical_replication_slot(%s, %s)", (slot, plugin))
+                slots[cname] = slot
+            recv_slots = {}
+            for fmt in ("v2", "v1"):
+                for plugin in ("waljson", "wal2json"):
+                    slot = f"recv_{plugin}_{fmt}"
+                    cur.execute("SELECT pg_create_logical_replication_slot(%s, %s)", (slot, plugin))
+                    recv_slots[(plugin, fmt)] = slot
+            t0 = time.perf_counter()
+            for st in statements():
+                cur.execute(st)
+            load_s = time.perf_counter() - t0
+            cur.execute("SELECT pg_current_wal_lsn()")
+            end_lsn = cur.fetchone()[0]
+            runs = {c: [] for c in CONFIGS}
+            sizes = {}
+            for rep in range(REPS):
+                for cname, (plugin, kind, opts) in CONFIGS.items():
+                    fn = "pg_logical_slot_peek_binary_changes" if kind == "binary" else "pg_logical_slot_peek_changes"
+                    q = f"SELECT count(*), coalesce(sum(octet_length(data)), 0) FROM {fn}(%s, %s, NULL" + ", %s" * len(opts) + ")"
+                    t0 = time.perf_counter()
+                    cur.execute(q, [slots[cname], end_lsn] + opts)
+                    rows, nbytes = cur.fetchone()
+                    runs[cname].append(time.perf_counter() - t0)
+                    sizes[cname] = (rows, int(nbytes))
+            # changes = rows of test_decoding minus its BEGIN/COMMIT lines
+            cur.execute(
+                "SELECT count(*) FILTER (WHERE data NOT LIKE 'BEGIN%%' AND data NOT LIKE 'COMMIT%%') "
+                "FROM pg_logical_slot_peek_changes(%s, %s, NULL)",
+                (slots["test_decoding"], end_lsn),
+            )
+            changes = cur.fetchone()[0]
+            recv = {}
+            for (plugin, fmt), slot in recv_slots.items():
+                opts = ["-o", "format-version=2"] if fmt == "v2" else ["-o", "format-version=1", "-o", "write-in-chunks=1"]
+                t0 = time.perf_counter()
+                subprocess.check_call(
+                    [os.path.join(PGBIN, "pg_recvlogical"), "-h", conninfo["host"], "-p", conninfo["port"], "-U", "postgres",
+                     "-d", "postgres", "--slot", slot, "--start", "--endpos", end_lsn, "--no-loop", "-f", "/dev/null"] + opts
+                )
+                recv[f"{plugin} {fmt}"] = time.perf_counter() - t0
+            w = {"name": wname, "changes": changes, "load_seconds": round(load_s, 2), "configs": {}, "pg_recvlogical_seconds": {}}
+            for cname, times in runs.items():
+                mn, med = min(times), statistics.median(times)
+                rows, nbytes = sizes[cname]
+                w["configs"][cname] = {
+                    "min_s": round(mn, 4),
+                    "median_s": round(med, 4),
+                    "changes_per_s": round(changes / mn),
+                    "output_mb": round(nbytes / 1e6, 2),
+                    "output_mb_per_s": round(nbytes / 1e6 / mn, 1),
+                    "messages": rows,
+                }
+            for k, v in recv.items():
+                w["pg_recvlogical_seconds"][k] = round(v, 3)
+            c = w["configs"]
+            w["ratio_v2"] = round(c["waljson v2"]["min_s"] / c["wal2json v2"]["min_s"], 3)
+            w["ratio_v1"] = round(c["waljson v1"]["min_s"] / c["wal2json v1"]["min_s"], 3)
+            w["ratio_v2_to_pgoutput"] = round(c["waljson v2"]["min_s"] / c["pgoutput"]["min_s"], 3)
+            results["workloads"].append(w)
+            print_workload(w)
+            for slot in list(slots.values()) + list(recv_slots.values()):
+                cur.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+            cur.execute("CHECKPOINT")
+        conn.close()
+    finally:
+        subprocess.call([os.path.join(ROOT, "tools", "cluster.sh"), "destroy", cluster], stdout=subprocess.DEVNULL)
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w") as f:
+        json.dump(results, f, indent=2)
+    print(f"\nresults written to {OUT}")
+    print("ratios (waljson / wal2json, min times; below 1 is faster):")
+    for w in results["workloads"]:
+        print(f"  {w['name']:<26} v2 {w['ratio_v2']:.2f}   v1 {w['ratio_v1']:.2f}   v2/pgoutput {w['ratio_v2_to_pgoutput']:.2f}")
+
+
+def print_workload(w):
+    print(f"\n== {w['name']}: {w['changes']} changes (loaded in {w['load_seconds']} s)")
+    print(f"  {'plugin':<22}{'min s':>9}{'median s':>10}{'changes/s':>12}{'MB out':>9}{'MB/s':>8}")
+    for cname, c in w["configs"].items():
+        print(f"  {cname:<22}{c['min_s']:>9.3f}{c['median_s']:>10.3f}{c['changes_per_s']:>12}{c['output_mb']:>9.1f}{c['output_mb_per_s']:>8.1f}")
+    print(f"  ratio waljson/wal2json: v2 {w['ratio_v2']:.2f}, v1 {w['ratio_v1']:.2f}; waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}")
+    r = w["pg_recvlogical_seconds"]
+    print("  pg_recvlogical (walsender): " + ", ".join(f"{k} {v:.2f} s" for k, v in r.items()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
