@@ -299,6 +299,7 @@ pub unsafe extern "C-unwind" fn change(
 ) {
     let s = state(ctx);
     compat::update_progress(ctx, &mut s.progress, false);
+    #[cfg(feature = "fault-injection")]
     if s.opts.fault_panic_on_change {
         panic!("waljson: injected failure in the change callback (waljson-test-panic)");
     }

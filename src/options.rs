@@ -348,7 +348,8 @@ impl Options {
                         ));
                     }
                 }
-                "waljson-test-panic" if cfg!(feature = "fault-injection") => flag(&mut o.fault_panic_on_change)?,
+                #[cfg(feature = "fault-injection")]
+                "waljson-test-panic" => flag(&mut o.fault_panic_on_change)?,
                 _ => {
                     return Err(OptionError::new(
                         ErrorKind::InvalidParameterValue,
