@@ -2,7 +2,7 @@
 # `make test`: Rust unit tests, a type-check of every supported PostgreSQL
 # major (pgrx features pg13..pg18), the pg_regress suite (with the
 # differential comparison against wal2json) and the replication-protocol
-# test. Ends with one "N passed, N failed" line.
+# test, and the panic test. Ends with one "N passed, N failed" line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 total_passed=0
@@ -29,6 +29,13 @@ add "${p:-0}" "${f:-1}"
 echo "== replication protocol (pg_recvlogical, psycopg2)"
 tests/protocol.sh | tee /tmp/waljson-protocol.log
 line=$(tail -1 /tmp/waljson-protocol.log)
+p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
+f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
+add "${p:-0}" "${f:-1}"
+
+echo "== panics become ERRORs (test-only fault-injection build)"
+tests/panic.sh | tee /tmp/waljson-panic.log | grep -E "^(ok|FAIL)|passed"
+line=$(tail -1 /tmp/waljson-panic.log)
 p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
 f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
 add "${p:-0}" "${f:-1}"
