@@ -1,12 +1,15 @@
 # waljson: build, install, demo and test. Every target installs what it
 # needs first (tools/deps.sh: apt packages, cargo-pgrx 0.18.1, cargo pgrx init),
 # and is quick when everything is already there.
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# PG selects the PostgreSQL major (and the matching pgrx feature).
+PG ?= 15
+PG_CONFIG ?= /usr/lib/postgresql/$(PG)/bin/pg_config
 export PG_CONFIG
+export PG_MAJOR := $(PG)
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
-SO := target/release/libwaljson.so
+export CARGO_FEATURE_FLAGS := --no-default-features --features pg$(PG)
 
-.PHONY: all deps build install demo test test-long bench unit regress protocol check-versions clean
+.PHONY: all deps build install demo test test-here test-matrix test-long bench unit regress protocol check-versions clean
 
 all: build
 
@@ -14,11 +17,11 @@ deps:
 	@tools/deps.sh
 
 build: deps
-	cargo build --release
+	cargo build --release $(CARGO_FEATURE_FLAGS)
 
 # Installs waljson.so into the server's library directory.
 install: deps
-	cargo pgrx install --release --pg-config $(PG_CONFIG)
+	cargo pgrx install --release --pg-config $(PG_CONFIG) $(CARGO_FEATURE_FLAGS)
 	@echo
 	@echo "waljson installed. The server must load it as an output plugin:"
 	@echo "  wal_level = logical"
@@ -28,8 +31,17 @@ install: deps
 demo: build
 	tools/demo.sh
 
-test: build
+# With a PG whose server is not installed here (17, 18), the suites run in a
+# Debian root with that version (tools/matrix.sh).
+test:
+	@if [ "$(PG)" = 15 ] || [ -x "$(PG_CONFIG)" ]; then $(MAKE) --no-print-directory test-here; else tools/matrix.sh $(PG); fi
+
+test-here: build
 	tools/test.sh
+
+# PostgreSQL 15 (host), 17 (Debian trixie root) and 18 (Debian sid root).
+test-matrix:
+	tools/matrix.sh 15 17 18
 
 # Long tests: a transaction with over 1.5 GB of format-version 1 output (a few minutes, ~5 GB of disk).
 test-long: build
@@ -40,7 +52,7 @@ bench: build
 	/usr/bin/python3 tools/bench.py
 
 unit:
-	cargo test --lib
+	cargo test --lib $(CARGO_FEATURE_FLAGS)
 
 regress: build
 	tools/regress.sh

@@ -21,7 +21,7 @@ chmod 755 "$dir"
 trap 'kill $(jobs -p) 2>/dev/null; tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 EXTRA_CONF="wal_sender_timeout = '5s'
 max_wal_size = '4GB'
-checkpoint_timeout = '30min'" tools/cluster.sh start "$dir/cluster" "${1:-target/release/libwaljson.so}" >/dev/null
+checkpoint_timeout = '30min'" tools/cluster.sh start "$dir/cluster" "${1:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}" >/dev/null
 eval "$(tools/cluster.sh env "$dir/cluster")"
 passed=0
 failed=0

@@ -6,8 +6,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-target=target/fault-injection
-cargo build --quiet --features fault-injection --target-dir "$target" || { echo "panic: 0 passed, 1 failed"; exit 1; }
+target=${CARGO_TARGET_DIR:-target}/fault-injection
+# shellcheck disable=SC2086
+cargo build --quiet ${CARGO_FEATURE_FLAGS:-} --features fault-injection --target-dir "$target" || { echo "panic: 0 passed, 1 failed"; exit 1; }
 so=$target/debug/libwaljson.so
 dir=$(mktemp -d /tmp/waljson-panic.XXXXXX)
 chmod 755 "$dir"
@@ -33,7 +34,7 @@ if grep -q "ERROR:  waljson: injected failure in the change callback" <<<"$out";
 if grep -q "still usable" <<<"$out"; then ok "the session stays usable"; else fail "session lost"; fi
 if grep -q '{"action":"I","schema":"public","table":"p"' <<<"$out"; then ok "the slot decodes normally afterwards"; else fail "slot unusable after the panic"; fi
 # the release build does not know the option
-if grep -q "waljson-test-panic" <(strings target/release/libwaljson.so 2>/dev/null); then
+if grep -q "waljson-test-panic" <(strings "${CARGO_TARGET_DIR:-target}/release/libwaljson.so" 2>/dev/null); then
     fail "the release build contains the fault-injection option"
 else
     ok "the release build has no fault-injection option"

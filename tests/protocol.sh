@@ -7,7 +7,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
-so=${1:-target/release/libwaljson.so}
+so=${1:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}
 dir=$(mktemp -d /tmp/waljson-protocol.XXXXXX)
 chmod 755 "$dir"
 trap 'tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT

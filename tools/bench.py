@@ -31,7 +31,7 @@ PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
 PGBIN = subprocess.check_output([PG_CONFIG, "--bindir"], text=True).strip()
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
-OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target", "bench", "results.json"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "bench", "results.json"))
 
 
 def n(x):

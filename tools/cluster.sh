@@ -38,7 +38,7 @@ dir=${2:?cluster directory}
 
 case "$cmd" in
 start)
-    so=${3:-target/release/libwaljson.so}
+    so=${3:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}
     mkdir -p "$dir/lib"
     dir=$(cd "$dir" && pwd)
     # Copy then rename: never overwrite a .so a running backend has mapped.

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 PGBIN=$("$PG_CONFIG" --bindir)
 PG_REGRESS=$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress/pg_regress
-so=${1:-target/release/libwaljson.so}
+so=${1:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}
 
 work=$(mktemp -d /tmp/waljson-regress.XXXXXX)
 chmod 755 "$work"

@@ -10,9 +10,10 @@ total_failed=0
 add() { total_passed=$((total_passed + $1)); total_failed=$((total_failed + $2)); }
 
 echo "== Rust unit tests"
-cargo test --lib 2>&1 | tee /tmp/waljson-unit.log | grep -E "^test |test result"
-p=$(grep -Eo "test result: [a-z]+\. [0-9]+ passed" /tmp/waljson-unit.log | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+" | paste -sd+ | bc)
-f=$(grep -Eo "[0-9]+ failed" /tmp/waljson-unit.log | grep -Eo "[0-9]+" | paste -sd+ | bc)
+# shellcheck disable=SC2086
+cargo test --lib ${CARGO_FEATURE_FLAGS:-} 2>&1 | tee /tmp/waljson-unit.log | grep -E "^test |test result"
+p=$(grep -Eo "test result: [a-z]+\. [0-9]+ passed" /tmp/waljson-unit.log | grep -Eo "[0-9]+ passed" | awk '{s += $1} END {print s + 0}')
+f=$(grep -Eo "[0-9]+ failed" /tmp/waljson-unit.log | awk '{s += $1} END {print s + 0}')
 grep -q "test result" /tmp/waljson-unit.log || f=1
 add "${p:-0}" "${f:-0}"
 

@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# `make test-matrix` / `make test PG=17|18`: the same suites as `make test`
+# on other PostgreSQL majors, each in a Debian root built with debootstrap
+# (PostgreSQL 17 from trixie, 18 from sid: their binaries need a newer glibc
+# than the host's), with the host's Rust toolchain mounted read-only.
+#
+#   tools/matrix.sh [VERSION...]     default: 15 17 18 (15 runs on the host)
+#   tools/matrix.sh clean VERSION    remove a root (refused while anything is mounted in it)
+#
+# Roots live in WALJSON_ROOTS (default /var/cache/waljson-roots), outside the
+# repository, and are reused. Cargo's registry and build output live inside
+# each root; the checkout is mounted read-only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+cache=${WALJSON_ROOTS:-/var/cache/waljson-roots}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+suite_for() {
+    case $1 in
+    17) echo trixie ;;
+    18) echo sid ;;
+    *) echo "no root recipe for PostgreSQL $1 (supported: 17, 18; 15 runs on the host)" >&2; exit 2 ;;
+    esac
+}
+
+# Everything mounted below $1, deepest first.
+mounts_under() {
+    awk -v r="$1" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/mounts | sort -r
+}
+
+unmount_all() {
+    local root=$1 m
+    for m in $(mounts_under "$root"); do
+        umount "$m" 2>/dev/null || umount -l "$m" || true
+    done
+}
+
+if [ "${1:-}" = clean ]; then
+    root=$cache/$(suite_for "${2:?version}")
+    unmount_all "$root"
+    if [ -n "$(mounts_under "$root")" ]; then
+        echo "refusing to delete $root: still mounted:" >&2
+        mounts_under "$root" >&2
+        exit 1
+    fi
+    rm -rf --one-file-system "$root"
+    echo "removed $root"
+    exit 0
+fi
+
+[ "$(id -u)" = 0 ] || { echo "tools/matrix.sh needs root (debootstrap, chroot, mount)" >&2; exit 1; }
+
+ensure_root() {
+    local v=$1 root=$2 suite
+    suite=$(suite_for "$v")
+    if [ ! -x "$root/usr/bin/apt-get" ]; then
+        command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+        echo "== debootstrap $suite into $root"
+        mkdir -p "$cache"
+        debootstrap --variant=minbase "$suite" "$root" "$mirror" >"$cache/$suite.debootstrap.log" 2>&1 \
+            || { tail -5 "$cache/$suite.debootstrap.log"; exit 1; }
+    fi
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+}
+
+run_in_root() {
+    local v=$1 root=$2
+    # Mounts: kernel filesystems, the toolchain (read-only) and the checkout (read-only).
+    mount -t proc proc "$root/proc"
+    mount --rbind /dev "$root/dev"
+    mount --make-rslave "$root/dev"
+    mkdir -p "$root/root/.rustup" "$root/root/.cargo/bin" "$root/src/waljson"
+    mount --bind "$HOME/.rustup" "$root/root/.rustup"
+    mount -o remount,bind,ro "$root/root/.rustup"
+    mount --bind "$HOME/.cargo/bin" "$root/root/.cargo/bin"
+    mount -o remount,bind,ro "$root/root/.cargo/bin"
+    mount --bind "$repo" "$root/src/waljson"
+    mount -o remount,bind,ro "$root/src/waljson"
+    # Seed the root's own cargo registry from the host's once (saves downloads).
+    if [ ! -d "$root/root/.cargo/registry" ] && [ -d "$HOME/.cargo/registry" ]; then
+        cp -a "$HOME/.cargo/registry" "$root/root/.cargo/registry"
+    fi
+    local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 binutils ca-certificates"
+    chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
+    chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        RUSTUP_HOME=/root/.rustup CARGO_HOME=/root/.cargo RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR=/root/target \
+        bash -c "cd /src/waljson && make test PG=$v"
+}
+
+versions=${*:-15 17 18}
+summary=""
+status=0
+for v in $versions; do
+    start=$(date +%s)
+    if [ "$v" = 15 ]; then
+        echo "== PostgreSQL 15 (host)"
+        if make --no-print-directory test PG=15 | tee /tmp/waljson-matrix-15.log; then r=ok; else r=FAILED; status=1; fi
+        line=$(tail -1 /tmp/waljson-matrix-15.log)
+    else
+        root=$cache/$(suite_for "$v")
+        ensure_root "$v" "$root"
+        echo "== PostgreSQL $v (in $root)"
+        trap 'unmount_all "$root"' EXIT
+        if run_in_root "$v" "$root" 2>&1 | tee "/tmp/waljson-matrix-$v.log"; then r=ok; else r=FAILED; status=1; fi
+        unmount_all "$root"
+        trap - EXIT
+        line=$(tail -1 "/tmp/waljson-matrix-$v.log")
+    fi
+    summary="$summary
+PostgreSQL $v: $r ($line) in $(($(date +%s) - start)) s"
+done
+echo "== matrix$summary"
+exit $status
