@@ -6,6 +6,7 @@
 #
 #   tools/matrix.sh [VERSION...]     default: 15 17 18 (15 runs on the host)
 #   tools/matrix.sh clean VERSION    remove a root (refused while anything is mounted in it)
+#   tools/matrix.sh run VERSION CMD  run CMD in the checkout inside that version's root
 #
 # Roots live in WALJSON_ROOTS (default /var/cache/waljson-roots), outside the
 # repository, and are reused. Cargo's registry and build output live inside
@@ -65,7 +66,7 @@ ensure_root() {
 }
 
 run_in_root() {
-    local v=$1 root=$2
+    local v=$1 root=$2 cmd=${3:-"make test PG=$1"}
     # Mounts: kernel filesystems, the toolchain (read-only) and the checkout (read-only).
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
@@ -86,8 +87,19 @@ run_in_root() {
         bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
     chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         RUSTUP_HOME=/root/.rustup CARGO_HOME=/root/.cargo RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR=/root/target \
-        bash -c "cd /src/waljson && make test PG=$v"
+        PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config PGRX_PG_CONFIG_PATH=/usr/lib/postgresql/$v/bin/pg_config \
+        CARGO_FEATURE_FLAGS="--no-default-features --features pg$v" PG_MAJOR=$v \
+        bash -c "cd /src/waljson && $cmd"
 }
+
+if [ "${1:-}" = run ]; then
+    v=${2:?version}
+    root=$cache/$(suite_for "$v")
+    ensure_root "$v" "$root"
+    trap 'unmount_all "$root"' EXIT
+    run_in_root "$v" "$root" "${3:?command}"
+    exit $?
+fi
 
 versions=${*:-15 17 18}
 summary=""

@@ -27,9 +27,10 @@ mkdir -p "$work/out"
 status=$?
 cat "$work/out/pg_regress.log"
 
-# pg_regress prints "test NAME ... ok" or "... FAILED" per test.
-passed=$(grep -Ec '^(test| ) *[^ ]+ +\.\.\. ok' "$work/out/pg_regress.log")
-failed=$(grep -Ec '^(test| ) *[^ ]+ +\.\.\. FAILED' "$work/out/pg_regress.log")
+# pg_regress prints "test NAME ... ok" / "... FAILED" per test (up to
+# PostgreSQL 15) or TAP lines "ok 1 - NAME" / "not ok 2 - NAME" (16 and later).
+passed=$(grep -Ec '^(test| ) *[^ ]+ +\.\.\. ok|^ok [0-9]+ ' "$work/out/pg_regress.log")
+failed=$(grep -Ec '^(test| ) *[^ ]+ +\.\.\. FAILED|^not ok [0-9]+ ' "$work/out/pg_regress.log")
 [ $status -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 if [ -f "$work/out/regression.diffs" ] && [ $status -ne 0 ]; then
     head -c 20000 "$work/out/regression.diffs"

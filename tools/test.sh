@@ -21,7 +21,7 @@ echo "== type-check for every PostgreSQL major"
 if tools/check-versions.sh; then add 1 0; else add 0 1; fi
 
 echo "== pg_regress suite (differential against wal2json)"
-tools/regress.sh | tee /tmp/waljson-regress.log | grep -E "^test |^ +[a-z_]+ +\.\.\.|passed|failed|^[-+]" | head -200
+tools/regress.sh | tee /tmp/waljson-regress.log | grep -E "^test |^ +[a-z_]+ +\.\.\.|^(not )?ok [0-9]|passed|failed|^[-+]" | head -200
 line=$(tail -1 /tmp/waljson-regress.log)
 p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
 f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")

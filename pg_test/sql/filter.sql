@@ -25,7 +25,7 @@ DECLARE r record;
 BEGIN
   FOR r IN SELECT c.oid::regclass AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE c.relkind = 'r' AND (c.relname LIKE '%filter%' OR c.relname IN ('*', 'keep_me', 'Filter_table_5'))
-             AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1::text
+             AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY c.oid::regclass::text COLLATE "C"
   LOOP
     EXECUTE format('INSERT INTO %s VALUES (1, %L)', r.t, r.t::text);
     EXECUTE format('UPDATE %s SET b = b || ''!''', r.t);
