@@ -84,7 +84,7 @@ run_in_root() {
     fi
     local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 binutils ca-certificates"
     chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-        bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
+        bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
     chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         RUSTUP_HOME=/root/.rustup CARGO_HOME=/root/.cargo RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR=/root/target \
         PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config PGRX_PG_CONFIG_PATH=/usr/lib/postgresql/$v/bin/pg_config \
