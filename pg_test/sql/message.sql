@@ -31,6 +31,6 @@ SELECT diff('format-version', '2', 'add-msg-prefixes', 'other, esc');
 SELECT diff('format-version', '2', 'filter-msg-prefixes', 'other', 'add-msg-prefixes', 'other,esc');
 SELECT diff('format-version', '2', 'add-msg-prefixes', 'a\,b');
 SELECT diff('format-version', '2', 'filter-msg-prefixes', 'wal2json', 'filter-msg-prefixes', 'esc');
-SELECT w('format-version', '2', 'include-transaction', '0', 'add-msg-prefixes', 'other,esc,bytes', 'include-xids', '1', 'include-origin', '1');
+SELECT mask(w) FROM w('format-version', '2', 'include-transaction', '0', 'add-msg-prefixes', 'other,esc,bytes', 'include-xids', '1', 'include-origin', '1') AS w;
 SELECT slots_drop();
 DROP TABLE msg_t;
