@@ -3,7 +3,7 @@
 //! makes the next character literal while splitting.
 
 /// C's `isspace` in the "C" locale.
-fn is_space(b: u8) -> bool {
+pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
@@ -77,40 +77,36 @@ impl TablePattern {
 /// unescaped dot; every backslash then escapes the character after it.
 fn parse_table_token(tok: &[u8]) -> Option<TablePattern> {
     let any_schema = tok.len() >= 2 && tok[0] == b'*' && tok[1] == b'.';
-    let mut schema = Vec::new();
-    let mut i = 0;
-    while i < tok.len() && tok[i] != b'.' {
-        if tok[i] == b'\\' {
-            i += 1;
-            if i == tok.len() {
-                return None;
-            }
-        }
-        schema.push(tok[i]);
-        i += 1;
-    }
-    if i == tok.len() {
+    let (schema, used) = unescape(tok, Some(b'.'))?;
+    if used == tok.len() {
         return None; // no schema separator
     }
-    i += 1;
-    let rest = &tok[i..];
+    let rest = &tok[used + 1..];
     let any_table = rest == b"*";
-    let mut table = Vec::with_capacity(rest.len());
-    let mut j = 0;
-    while j < rest.len() {
-        if rest[j] == b'\\' {
-            j += 1;
-            if j == rest.len() {
-                return None;
-            }
-        }
-        table.push(rest[j]);
-        j += 1;
-    }
+    let (table, _) = unescape(rest, None)?;
     Some(TablePattern {
         schema: if any_schema { None } else { Some(schema) },
         table: if any_table { None } else { Some(table) },
     })
+}
+
+/// Removes the backslash escapes of `s` up to the first unescaped `stop`
+/// byte (or the end). Returns the text and where it stopped; None when `s`
+/// ends with a lone backslash.
+fn unescape(s: &[u8], stop: Option<u8>) -> Option<(Vec<u8>, usize)> {
+    let mut text = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() && Some(s[i]) != stop {
+        if s[i] == b'\\' {
+            i += 1;
+            if i == s.len() {
+                return None;
+            }
+        }
+        text.push(s[i]);
+        i += 1;
+    }
+    Some((text, i))
 }
 
 /// Parses a whole `filter-tables` / `add-tables` value.

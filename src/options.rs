@@ -4,7 +4,7 @@
 //! consumer can switch plugins without changing anything else. Names spelled
 //! with underscores (`include_xids`) are accepted as aliases.
 
-use crate::filter::{self, Actions, PrefixFilter, TableFilter};
+use crate::filter::{self, is_space, Actions, PrefixFilter, TableFilter};
 
 /// The format versions waljson can write.
 pub const MAX_FORMAT_VERSION: i32 = 2;
@@ -119,10 +119,6 @@ pub fn parse_bool(v: &[u8]) -> Option<bool> {
         b'0' if v.len() == 1 => Some(false),
         _ => None,
     }
-}
-
-fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
 }
 
 /// PostgreSQL's `parse_int(value, &result, 0, NULL)` as wal2json uses it for

@@ -11,23 +11,13 @@
 # Sizes: HUGE_ROWS (default 1400000) rows of HUGE_PAYLOAD_MD5S*32 bytes (default 34*32).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=$("$PG_CONFIG" --bindir)
+. tests/lib.sh
 rows=${HUGE_ROWS:-1400000}
 md5s=${HUGE_PAYLOAD_MD5S:-34}
 limit_mb=${HUGE_MEMORY_LIMIT_MB:-200}
-dir=$(mktemp -d /tmp/waljson-huge.XXXXXX)
-chmod 755 "$dir"
-trap 'kill $(jobs -p) 2>/dev/null; tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 EXTRA_CONF="wal_sender_timeout = '5s'
 max_wal_size = '4GB'
-checkpoint_timeout = '30min'" tools/cluster.sh start "$dir/cluster" "${1:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}" >/dev/null
-eval "$(tools/cluster.sh env "$dir/cluster")"
-passed=0
-failed=0
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-sql() { psql -X -q -At -d postgres -v ON_ERROR_STOP=1 -c "$*"; }
+checkpoint_timeout = '30min'" start_cluster huge "${1:-}"
 
 sql "CREATE TABLE big (id bigint PRIMARY KEY, payload text)"
 sql "CREATE TABLE marker (id int)"
@@ -163,6 +153,4 @@ else
 fi
 echo "     ($(($(date +%s) - t)) s)"
 
-if grep -q "terminated by signal" "$dir/cluster/server.log"; then fail "a backend crashed"; fi
-echo "huge: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish huge

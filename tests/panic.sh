@@ -5,20 +5,11 @@
 # The session must get an ERROR, stay usable, and no backend may die.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+. tests/lib.sh
 target=${CARGO_TARGET_DIR:-target}/fault-injection
 # shellcheck disable=SC2086
 cargo build --quiet ${CARGO_FEATURE_FLAGS:-} --features fault-injection --target-dir "$target" || { echo "panic: 0 passed, 1 failed"; exit 1; }
-so=$target/debug/libwaljson.so
-dir=$(mktemp -d /tmp/waljson-panic.XXXXXX)
-chmod 755 "$dir"
-trap 'tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-tools/cluster.sh start "$dir/cluster" "$so" >/dev/null
-eval "$(tools/cluster.sh env "$dir/cluster")"
-passed=0
-failed=0
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+start_cluster panic "$target/debug/libwaljson.so"
 
 out=$(psql -X -d postgres -v VERBOSITY=terse 2>&1 <<'SQL'
 CREATE TABLE p (a int PRIMARY KEY);
@@ -39,6 +30,4 @@ if grep -q "waljson-test-panic" <(strings "${CARGO_TARGET_DIR:-target}/release/l
 else
     ok "the release build has no fault-injection option"
 fi
-if grep -Eq "terminated by signal|server process .* was terminated" "$dir/cluster/server.log"; then fail "a backend crashed"; else ok "no backend crashed"; fi
-echo "panic: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish panic

@@ -5,19 +5,8 @@
 # given without a value (`-o include-xids`), which the SQL functions cannot pass.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PGBIN=$("$PG_CONFIG" --bindir)
-so=${1:-${CARGO_TARGET_DIR:-target}/release/libwaljson.so}
-dir=$(mktemp -d /tmp/waljson-protocol.XXXXXX)
-chmod 755 "$dir"
-trap 'tools/cluster.sh destroy "$dir/cluster" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-tools/cluster.sh start "$dir/cluster" "$so" >/dev/null
-eval "$(tools/cluster.sh env "$dir/cluster")"
-passed=0
-failed=0
-ok() { echo "ok   $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL $*"; failed=$((failed + 1)); }
-sql() { psql -X -q -At -d postgres -v ON_ERROR_STOP=1 -c "$*"; }
+. tests/lib.sh
+start_cluster protocol "${1:-}"
 
 # option sets as pg_recvlogical arguments (values may be absent)
 sets=(
@@ -129,6 +118,4 @@ else
     fail "valueless unknown option: $(cat "$dir/waljson.err.txt")"
 fi
 
-if grep -q "terminated by signal" "$dir/cluster/server.log"; then fail "a backend crashed"; fi
-echo "protocol: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish protocol

@@ -167,19 +167,29 @@ fn line_end(out: &mut Vec<u8>, w: &Ws, comma: bool) {
     out.extend_from_slice(w.nl);
 }
 
-/// columnnames, columntypes, ..., columnvalues of the new row.
-fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, comma_after: bool) {
-    let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
-    array(out, w, 3, b"columnnames", sel(), |out, c, _| out.extend_from_slice(&c.name));
+/// The names, [types] and [type OIDs] arrays that columns and oldkeys share,
+/// each line ending with a comma (the values array follows).
+fn names_types_oids<'a, I, F>(out: &mut Vec<u8>, o: &Options, w: &Ws, depth: usize, keys: [&[u8]; 3], sel: F)
+where
+    I: Iterator<Item = (&'a ColumnMeta, Cell)>,
+    F: Fn() -> I,
+{
+    array(out, w, depth, keys[0], sel(), |out, c, _| out.extend_from_slice(&c.name));
     line_end(out, w, true);
     if o.include_types {
-        array(out, w, 3, b"columntypes", sel(), |out, c, _| out.extend_from_slice(&c.out.token));
+        array(out, w, depth, keys[1], sel(), |out, c, _| out.extend_from_slice(&c.out.token));
         line_end(out, w, true);
     }
     if o.include_type_oids {
-        array(out, w, 3, b"columntypeoids", sel(), |out, c, _| json::push_u64(out, c.out.oid as u64));
+        array(out, w, depth, keys[2], sel(), |out, c, _| json::push_u64(out, c.out.oid as u64));
         line_end(out, w, true);
     }
+}
+
+/// columnnames, columntypes, ..., columnvalues of the new row.
+fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, comma_after: bool) {
+    let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
+    names_types_oids(out, o, w, 3, [b"columnnames", b"columntypes", b"columntypeoids"], sel);
     if o.include_column_positions {
         array(out, w, 3, b"columnpositions", sel(), |out, c, _| json::push_i64(out, c.attnum as i64));
         line_end(out, w, true);
@@ -218,16 +228,7 @@ fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
     key(out, w, 3, b"oldkeys");
     out.push(b'{');
     out.extend_from_slice(w.nl);
-    array(out, w, 4, b"keynames", sel(), |out, c, _| out.extend_from_slice(&c.name));
-    line_end(out, w, true);
-    if o.include_types {
-        array(out, w, 4, b"keytypes", sel(), |out, c, _| out.extend_from_slice(&c.out.token));
-        line_end(out, w, true);
-    }
-    if o.include_type_oids {
-        array(out, w, 4, b"keytypeoids", sel(), |out, c, _| json::push_u64(out, c.out.oid as u64));
-        line_end(out, w, true);
-    }
+    names_types_oids(out, o, w, 4, [b"keynames", b"keytypes", b"keytypeoids"], sel);
     array(out, w, 4, b"keyvalues", sel(), |out, _, cell| out.extend_from_slice(row.value(cell)));
     line_end(out, w, false);
     tabs(out, w, 3);
