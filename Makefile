@@ -43,9 +43,12 @@ test-here: build
 test-matrix:
 	tools/matrix.sh 15 17 18
 
-# Long tests: a transaction with over 1.5 GB of format-version 1 output (a few minutes, ~5 GB of disk).
+# Long tests: a transaction with over 1.5 GB of format-version 1 output (a few
+# minutes, ~5 GB of disk), 5000 round-trip cases, crash and resume.
 test-long: build
 	tests/huge.sh
+	ROUNDTRIP_CASES=5000 tests/roundtrip.sh
+	tests/crash.sh
 
 # Decoding speed against wal2json, test_decoding and pgoutput (minutes; BENCH_SCALE=0.2 for a quick run).
 bench: build

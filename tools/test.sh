@@ -34,6 +34,13 @@ p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
 f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
 add "${p:-0}" "${f:-1}"
 
+echo "== round trip: replaying the stream rebuilds random tables"
+tests/roundtrip.sh | tee /tmp/waljson-roundtrip.log | grep -E "^(ok|FAIL)|passed"
+line=$(tail -1 /tmp/waljson-roundtrip.log)
+p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
+f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
+add "${p:-0}" "${f:-1}"
+
 echo "== panics become ERRORs (test-only fault-injection build)"
 tests/panic.sh | tee /tmp/waljson-panic.log | grep -E "^(ok|FAIL)|passed"
 line=$(tail -1 /tmp/waljson-panic.log)
