@@ -127,5 +127,23 @@ SELECT diff('format-version', '2', 'pretty-print', '1', 'pretty-print', '0');
 SELECT diff('format-version', '2', 'actions', '');
 SELECT diff('format-version', '2', 'filter-origins', ' 1, 2 ,abc', 'filter-origins', '');
 
+-- odd but valid values, compared with wal2json
+SELECT diff('format-version', '2', 'include-xids', '1', 'include-xids', '0', 'include-xids', 'on');
+SELECT diff('format-version', '2', 'filter-tables', repeat('s.t,', 20000) || 'public.opt_t');
+SELECT diff('format-version', '2', 'add-tables', repeat('s.t,', 20000) || 'public.opt_t');
+SELECT diff('format-version', '2', 'filter-tables', '.');
+SELECT diff('format-version', '2', 'add-tables', '*.');
+SELECT diff('format-version', '2', 'add-tables', '.*');
+SELECT diff('format-version', '2', 'add-tables', 'public.opt\_t');
+SELECT diff('format-version', '2', 'add-tables', 'pub\lic.opt_t, \\.x');
+SELECT diff('format-version', '2', 'filter-msg-prefixes', repeat('p,', 10000) || 'p');
+-- bad ones: long names and values are echoed whole, as by wal2json
+SELECT length(w) FROM w('format-version', '2', repeat('x', 1000), '1') AS w;
+SELECT length(w) FROM w2j('format-version', '2', repeat('x', 1000), '1') AS w;
+SELECT w('format-version', '2', '', '');
+SELECT w2j('format-version', '2', '', '');
+SELECT w('format-version', '2', 'actions', repeat('insert,', 1000) || 'bogus');
+SELECT w2j('format-version', '2', 'actions', repeat('insert,', 1000) || 'bogus');
+
 SELECT slots_drop();
 DROP TABLE opt_t;
