@@ -20,33 +20,27 @@ add "${p:-0}" "${f:-0}"
 echo "== type-check for every PostgreSQL major"
 if tools/check-versions.sh; then add 1 0; else add 0 1; fi
 
-echo "== pg_regress suite (differential against wal2json)"
-tools/regress.sh | tee /tmp/waljson-regress.log | grep -E "^test |^ +[a-z_]+ +\.\.\.|^(not )?ok [0-9]|passed|failed|^[-+]" | head -200
-line=$(tail -1 /tmp/waljson-regress.log)
-p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
-f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
-add "${p:-0}" "${f:-1}"
+# suite TITLE FILTER CMD...: runs a suite whose last line is "NAME: N passed,
+# N failed", shows the lines matching FILTER, and adds its counts.
+suite() {
+    local title=$1 filter=$2 log
+    shift 2
+    log=$(mktemp /tmp/waljson-suite.XXXXXX)
+    echo "== $title"
+    "$@" | tee "$log" | grep -E "$filter" | head -200
+    local line p f
+    line=$(tail -1 "$log")
+    rm -f "$log"
+    p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
+    f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
+    add "${p:-0}" "${f:-1}"
+}
 
-echo "== replication protocol (pg_recvlogical, psycopg2)"
-tests/protocol.sh | tee /tmp/waljson-protocol.log
-line=$(tail -1 /tmp/waljson-protocol.log)
-p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
-f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
-add "${p:-0}" "${f:-1}"
-
-echo "== round trip: replaying the stream rebuilds random tables"
-tests/roundtrip.sh | tee /tmp/waljson-roundtrip.log | grep -E "^(ok|FAIL)|passed"
-line=$(tail -1 /tmp/waljson-roundtrip.log)
-p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
-f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
-add "${p:-0}" "${f:-1}"
-
-echo "== panics become ERRORs (test-only fault-injection build)"
-tests/panic.sh | tee /tmp/waljson-panic.log | grep -E "^(ok|FAIL)|passed"
-line=$(tail -1 /tmp/waljson-panic.log)
-p=$(echo "$line" | grep -Eo "[0-9]+ passed" | grep -Eo "[0-9]+")
-f=$(echo "$line" | grep -Eo "[0-9]+ failed" | grep -Eo "[0-9]+")
-add "${p:-0}" "${f:-1}"
+suite "pg_regress suite (differential against wal2json)" \
+    "^test |^ +[a-z_]+ +\.\.\.|^(not )?ok [0-9]|passed|failed|^[-+]" tools/regress.sh
+suite "replication protocol (pg_recvlogical, psycopg2)" "." tests/protocol.sh
+suite "round trip: replaying the stream rebuilds random tables" "^(ok|FAIL)|passed" tests/roundtrip.sh
+suite "panics become ERRORs (test-only fault-injection build)" "^(ok|FAIL)|passed" tests/panic.sh
 
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
