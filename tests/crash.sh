@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Crash and resume through the replication protocol: a writer commits
-# numbered transactions (and rolls back others) while pg_recvlogical streams
-# from a waljson slot; the server is killed with SIGKILL, later stopped with
-# `-m immediate`, and restarted each time; pg_recvlogical reconnects and
-# resumes from the slot's confirmed position. At the end every committed
+# numbered transactions (and rolls back others) while pg_recvlogical and
+# psycopg2's LogicalReplicationConnection each stream from a waljson slot;
+# the server is killed with SIGKILL, later stopped with `-m immediate`, and
+# restarted each time; both clients reconnect and resume from their slot's
+# confirmed position. At the end every committed
 # number must have arrived, first occurrences in commit order with no gap,
 # and no rolled-back number at all (duplicates are allowed: at-least-once).
 # Sizes: CRASH_TXNS (default 3000) numbered transactions.
@@ -17,11 +18,38 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 sql "CREATE TABLE events (n int PRIMARY KEY)"
 "$PGBIN/pg_recvlogical" -d postgres --slot crash --create-slot -P waljson
+"$PGBIN/pg_recvlogical" -d postgres --slot crash_py --create-slot -P waljson
 
 # The consumer reconnects by itself (every 5 s) after the server goes away.
 "$PGBIN/pg_recvlogical" -d postgres --slot crash --start -f "$dir/stream.out" -F 0 -s 1 \
     -o format-version=2 -o include-transaction=0 2>"$dir/consumer.err" &
 consumer=$!
+
+# The same through psycopg2's LogicalReplicationConnection: it appends each
+# message to a file and confirms its LSN only once written; on a lost
+# connection it reconnects (every second) and resumes from the slot.
+/usr/bin/python3 - "$dir/stream_py.out" <<'PY' 2>"$dir/consumer_py.err" &
+import select, sys, time, psycopg2, psycopg2.extras
+out = open(sys.argv[1], "a", encoding="utf-8")
+while True:
+    try:
+        conn = psycopg2.connect(dbname="postgres", connection_factory=psycopg2.extras.LogicalReplicationConnection)
+        cur = conn.cursor()
+        cur.start_replication(slot_name="crash_py", decode=True, status_interval=1,
+                              options={"format-version": "2", "include-transaction": "0"})
+        while True:
+            msg = cur.read_message()
+            if msg is None:
+                select.select([cur], [], [], 1.0)
+                continue
+            out.write(msg.payload + "\n")
+            out.flush()
+            msg.cursor.send_feedback(flush_lsn=msg.data_start)
+    except psycopg2.Error as e:
+        print("reconnecting after:", str(e).strip().splitlines()[0], file=sys.stderr, flush=True)
+        time.sleep(1)
+PY
+consumer_py=$!
 
 # writer: transactions n = $1..$txns, one per commit; every 7th a rolled-back one
 writer() {
@@ -73,32 +101,36 @@ wait $w
 writer "$(next_n)"
 sql "INSERT INTO events VALUES (2000000)" # end marker
 
-# wait for the marker to arrive, then stop the consumer
-for _ in $(seq 1 300); do grep -q '"value":2000000' "$dir/stream.out" 2>/dev/null && break; sleep 0.2; done
-kill "$consumer" 2>/dev/null
-wait "$consumer" 2>/dev/null
+# wait for the marker to arrive, then stop the consumers
+for f in stream.out stream_py.out; do
+    for _ in $(seq 1 300); do grep -q '"value":2000000' "$dir/$f" 2>/dev/null && break; sleep 0.2; done
+done
+kill "$consumer" "$consumer_py" 2>/dev/null
+wait "$consumer" "$consumer_py" 2>/dev/null
 
+check_stream() {
+    local client=$1 stream=$2 errlog=$3
+    grep -o '"action":"I","schema":"public","table":"events","columns":\[{"name":"n","type":"integer","value":[0-9]*' "$stream" \
+        | grep -o '[0-9]*$' >"$dir/received.txt"
+    echo "     $client: $(wc -l <"$dir/committed.txt") committed transactions, $(wc -l <"$dir/received.txt") inserts received," \
+        "$(sort -n "$dir/received.txt" | uniq -d | wc -l) of them more than once"
+    if [ -s "$errlog" ]; then ok "$client lost its connection and reconnected"; else fail "$client never lost its connection"; fi
+    # first occurrences, in arrival order, of the committed numbers
+    awk '$1 < 1000000 && !seen[$1]++' "$dir/received.txt" >"$dir/first.txt"
+    if cmp -s "$dir/first.txt" "$dir/committed.txt"; then
+        ok "$client: every committed transaction arrived, first occurrences in commit order, no gap"
+    else
+        fail "$client: committed vs received differ: $(diff "$dir/committed.txt" "$dir/first.txt" | head -5 | tr '\n' ' ')"
+    fi
+    if awk '$1 >= 1000000 && $1 != 2000000 { bad = 1 } END { exit !bad }' "$dir/received.txt"; then
+        fail "$client: a rolled-back transaction was received"
+    else
+        ok "$client: no rolled-back transaction was received"
+    fi
+}
 sql "SELECT n FROM events WHERE n < 1000000 ORDER BY n" >"$dir/committed.txt"
-grep -o '"action":"I","schema":"public","table":"events","columns":\[{"name":"n","type":"integer","value":[0-9]*' "$dir/stream.out" \
-    | grep -o '[0-9]*$' >"$dir/received.txt"
-committed=$(wc -l <"$dir/committed.txt")
-received=$(wc -l <"$dir/received.txt")
-echo "     $committed committed transactions, $received inserts received, $(sort -n "$dir/received.txt" | uniq -d | wc -l) of them more than once"
-reconnects=$(grep -c "disconnected\|could not" "$dir/consumer.err" || true)
-[ "$reconnects" -gt 0 ] && ok "the consumer lost its connection and reconnected" || fail "the consumer never lost its connection (the server was not restarted?)"
-
-# first occurrences, in arrival order, of the committed numbers
-awk '$1 < 1000000 && !seen[$1]++' "$dir/received.txt" >"$dir/first.txt"
-if cmp -s "$dir/first.txt" "$dir/committed.txt"; then
-    ok "every committed transaction arrived, first occurrences in commit order, no gap"
-else
-    fail "committed vs received differ: $(diff "$dir/committed.txt" "$dir/first.txt" | head -5 | tr '\n' ' ')"
-fi
-if awk '$1 >= 1000000 && $1 != 2000000 { bad = 1 } END { exit !bad }' "$dir/received.txt"; then
-    fail "a rolled-back transaction was received"
-else
-    ok "no rolled-back transaction was received"
-fi
+check_stream pg_recvlogical "$dir/stream.out" "$dir/consumer.err"
+check_stream psycopg2 "$dir/stream_py.out" "$dir/consumer_py.err"
 grep -q "automatic recovery in progress" "$dir/cluster/server.log" \
     && ok "the server went through crash recovery" || fail "no crash recovery in the server log"
 # the SIGKILL above is ours; no other backend may die by a signal
