@@ -44,11 +44,12 @@ test-matrix:
 	tools/matrix.sh 15 17 18
 
 # Long tests: a transaction with over 1.5 GB of format-version 1 output (a few
-# minutes, ~5 GB of disk), 5000 round-trip cases, crash and resume.
+# minutes, ~5 GB of disk), 5000 round-trip cases, crash and resume, a 3-minute soak.
 test-long: build
 	tests/huge.sh
 	ROUNDTRIP_CASES=5000 tests/roundtrip.sh
 	tests/crash.sh
+	SOAK_SECONDS=180 tests/soak.sh
 
 # Decoding speed against wal2json, test_decoding and pgoutput (minutes; BENCH_SCALE=0.2 for a quick run).
 bench: build
