@@ -429,6 +429,12 @@ mod tests {
         }
     }
 
+    /// A change of `rel` whose rows' values live in ARENA.
+    fn change_of<'a>(kind: ChangeKind, rel: &'a RelMeta, new: Option<&'a [Cell]>, old: Option<&'a [Cell]>) -> Change<'a> {
+        let row = |cells| Row { cells, arena: ARENA };
+        Change { kind, lsn: 0, rel, new: new.map(row), old: old.map(row) }
+    }
+
     fn s(v: &[u8]) -> String {
         String::from_utf8(v.to_vec()).unwrap()
     }
@@ -445,13 +451,7 @@ mod tests {
         let mut out = Vec::new();
         let mut n = 0;
         begin(&mut out, &o, &TxnInfo::default());
-        let c = Change {
-            kind: ChangeKind::Insert,
-            lsn: 0,
-            rel: &r,
-            new: Some(Row { cells: &new, arena: ARENA }),
-            old: None,
-        };
+        let c = change_of(ChangeKind::Insert, &r, Some(&new), None);
         change(&mut out, &o, &mut n, &c).unwrap();
         commit(&mut out, &o);
         assert_eq!(
@@ -462,16 +462,10 @@ mod tests {
         let new = vec![Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)];
         n = 0;
         begin(&mut out, &o, &TxnInfo::default());
-        let c = Change {
-            kind: ChangeKind::Update,
-            lsn: 0,
-            rel: &r,
-            new: Some(Row { cells: &new, arena: ARENA }),
-            old: None,
-        };
+        let c = change_of(ChangeKind::Update, &r, Some(&new), None);
         change(&mut out, &o, &mut n, &c).unwrap();
         let old = vec![Cell::Value(0, 1), Cell::Null, Cell::Null];
-        let d = Change { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: Some(Row { cells: &old, arena: ARENA }) };
+        let d = change_of(ChangeKind::Delete, &r, None, Some(&old));
         change(&mut out, &o, &mut n, &d).unwrap();
         commit(&mut out, &o);
         assert_eq!(
@@ -492,13 +486,7 @@ mod tests {
         let mut out = Vec::new();
         let mut n = 0;
         begin(&mut out, &o, &TxnInfo { xid: 5, ..Default::default() });
-        let c = Change {
-            kind: ChangeKind::Update,
-            lsn: 0,
-            rel: &r,
-            new: Some(Row { cells: &new, arena: ARENA }),
-            old: None,
-        };
+        let c = change_of(ChangeKind::Update, &r, Some(&new), None);
         change(&mut out, &o, &mut n, &c).unwrap();
         change(&mut out, &o, &mut n, &c).unwrap();
         commit(&mut out, &o);
@@ -557,7 +545,7 @@ mod tests {
         let mut r = rel();
         r.has_identity_index = false;
         let old = vec![Cell::Null, Cell::Null, Cell::Null];
-        let d = Change { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: Some(Row { cells: &old, arena: ARENA }) };
+        let d = change_of(ChangeKind::Delete, &r, None, Some(&old));
         let mut n = 0;
         let mut out = Vec::new();
         assert_eq!(
