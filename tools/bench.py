@@ -18,6 +18,7 @@ Sizes scale with BENCH_SCALE (default 1.0 = the sizes in the issue).
 import datetime
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -208,6 +209,7 @@ def main():
         conn.close()
     finally:
         subprocess.call([os.path.join(ROOT, "tools", "cluster.sh"), "destroy", cluster], stdout=subprocess.DEVNULL)
+        shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, "w") as f:
         json.dump(results, f, indent=2)
