@@ -93,9 +93,14 @@ pub unsafe fn write_value(
         ValueKind::Oid => push_int(out, raw as u32 as i64, numbers_as_string),
         ValueKind::Bool => out.extend_from_slice(if raw as u8 != 0 { b"true" } else { b"false" }),
         ValueKind::Text => {
-            // Compressed or external values are expanded into the current
-            // (per-change) context; short and plain ones are read in place.
-            let v = pg_sys::pg_detoast_datum_packed(datum.cast_mut_ptr());
+            // Short (1-byte header) and plain 4-byte values are read in place;
+            // only compressed or external ones go through detoasting (into
+            // the per-change context). The header test is plain Rust, so the
+            // common case makes no guarded call into PostgreSQL.
+            let p = datum.cast_mut_ptr::<pg_sys::varlena>();
+            let inline = (pgrx::varlena::varatt_is_1b(p) && !pgrx::varlena::varatt_is_1b_e(p))
+                || pgrx::varlena::varatt_is_4b_u(p);
+            let v = if inline { p } else { pg_sys::pg_detoast_datum_packed(p) };
             let len = pgrx::varlena::varsize_any_exhdr(v);
             let data = pgrx::varlena::vardata_any(v) as *const u8;
             json::string(out, std::slice::from_raw_parts(data, len));
