@@ -263,7 +263,6 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
         pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
         meta.columns.push(ColumnMeta {
             name: json::string_owned(&raw_name),
-            raw_name,
             type_name,
             base_type_name,
             typname,

@@ -11,8 +11,6 @@ pub mod v2;
 /// Per-column metadata of a relation, computed once per relation (see relation.rs).
 #[derive(Debug, Clone, Default)]
 pub struct ColumnMeta {
-    /// Raw column name (for messages).
-    pub raw_name: Vec<u8>,
     /// Column name as a JSON string token.
     pub name: Vec<u8>,
     /// `format_type_with_typemod(atttypid, atttypmod)`, raw.

@@ -254,7 +254,6 @@ mod tests {
 
     fn col(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
-            raw_name: name.into(),
             name: json::string_owned(name.as_bytes()),
             type_name: ty.into(),
             typeoid: oid,
