@@ -153,7 +153,9 @@ pub enum NumberText {
 
 /// wal2json's classification of int/float/numeric output text: a text starting
 /// (case-insensitively) with NaN, Infinity or -Infinity is special; a text made
-/// only of `0123456789+-eE.` is a number; anything else is an error.
+/// only of `0123456789+-eE.` is a number; anything else is an error. Only the
+/// tests use it, as the reference `classify_builtin_number` must agree with.
+#[cfg(test)]
 pub fn classify_number(text: &[u8]) -> NumberText {
     fn starts_ci(t: &[u8], p: &[u8]) -> bool {
         t.len() >= p.len() && t[..p.len()].eq_ignore_ascii_case(p)

@@ -50,27 +50,24 @@ pub fn begin(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) {
     if o.include_xids {
         key(out, &w, 1, b"xid");
         json::push_u64(out, txn.xid as u64);
-        out.push(b',');
-        out.extend_from_slice(w.nl);
+        line_end(out, &w, true);
     }
     if o.include_lsn {
         key(out, &w, 1, b"nextlsn");
         out.push(b'"');
         json::push_lsn(out, txn.end_lsn);
-        out.extend_from_slice(b"\",");
-        out.extend_from_slice(w.nl);
+        out.push(b'"');
+        line_end(out, &w, true);
     }
     if o.include_timestamp {
         key(out, &w, 1, b"timestamp");
         json::string(out, &txn.timestamp);
-        out.push(b',');
-        out.extend_from_slice(w.nl);
+        line_end(out, &w, true);
     }
     if o.include_origin {
         key(out, &w, 1, b"origin");
         json::push_u64(out, txn.origin as u64);
-        out.push(b',');
-        out.extend_from_slice(w.nl);
+        line_end(out, &w, true);
     }
     key(out, &w, 1, b"change");
     out.push(b'[');
@@ -252,7 +249,7 @@ fn pk(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, comma_after: bool) 
     line_end(out, w, comma_after);
 }
 
-fn qualified_name(rel: &RelMeta) -> String {
+fn table_name(rel: &RelMeta) -> String {
     String::from_utf8_lossy(&rel.raw_table).into_owned()
 }
 
@@ -263,19 +260,19 @@ pub fn change(out: &mut Vec<u8>, o: &Options, entries: &mut u64, c: &Change<'_>)
     let identity_known = rel.has_identity_index || rel.replident_full;
     match c.kind {
         ChangeKind::Insert if c.new.is_none() => {
-            return Err(Skipped(format!("no tuple data for INSERT in table \"{}\"", qualified_name(rel))))
+            return Err(Skipped(format!("no tuple data for INSERT in table \"{}\"", table_name(rel))))
         }
         ChangeKind::Update | ChangeKind::Delete if !identity_known => {
             return Err(Skipped(format!(
                 "table \"{}\" without primary key or replica identity is nothing",
-                qualified_name(rel)
+                table_name(rel)
             )))
         }
         ChangeKind::Update if c.new.is_none() => {
-            return Err(Skipped(format!("no tuple data for UPDATE in table \"{}\"", qualified_name(rel))))
+            return Err(Skipped(format!("no tuple data for UPDATE in table \"{}\"", table_name(rel))))
         }
         ChangeKind::Delete if c.old.is_none() => {
-            return Err(Skipped(format!("no tuple data for DELETE in table \"{}\"", qualified_name(rel))))
+            return Err(Skipped(format!("no tuple data for DELETE in table \"{}\"", table_name(rel))))
         }
         _ => {}
     }
