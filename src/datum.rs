@@ -2,10 +2,23 @@
 //!
 //! The bytes are those wal2json writes: the type's output function, then
 //! numbers bare (NaN/Infinity as null), booleans as true/false, bytea without
-//! its `\x`, everything else as an escaped string. A few types skip the output
-//! function because their text is provably the same: int2/int4/int8/oid are
-//! plain decimal (`int2out`..`oidout` use the same digits), bool is `t`/`f`,
-//! and text/varchar/bpchar output functions return their bytes unchanged.
+//! its `\x`, everything else as an escaped string. Common types skip the
+//! output function (its fmgr call, palloc and guarded FFI boundary) where the
+//! text is provably the same:
+//! - int2/int4/int8/oid are plain decimal (`int2out`..`oidout` use the same
+//!   digits), bool is `t`/`f`, text/varchar/bpchar return their bytes unchanged;
+//! - numeric is formatted here from its on-disk digits, the same algorithm as
+//!   `numeric_out` (it depends on no setting);
+//! - float4/float8 call the very routine their output functions call when
+//!   `extra_float_digits > 0` (the default); other settings use the output
+//!   function;
+//! - jsonb is printed from its on-disk form like `jsonb_out` (`jsonb.rs`);
+//! - timestamp/timestamptz call the same two routines as their output
+//!   functions (so DateStyle and TimeZone apply); infinities use the output
+//!   function.
+//!
+//! The regression suite compares every fast path with the output function on
+//! edge values (`pg_test/sql/fastpath.sql`).
 
 use crate::json::{self, NumberText};
 use pgrx::pg_sys;
@@ -21,9 +34,13 @@ pub enum ValueKind {
     Bool,
     /// text, varchar, bpchar: the varlena bytes are the output text.
     Text,
-    /// float4, float8, numeric: output function, then wal2json's number rule.
-    Number,
+    Float4,
+    Float8,
+    Numeric,
+    Timestamp,
+    TimestampTz,
     Bytea,
+    Jsonb,
     Other,
 }
 
@@ -38,8 +55,13 @@ impl ValueKind {
             pg_sys::OIDOID => ValueKind::Oid,
             pg_sys::BOOLOID => ValueKind::Bool,
             pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID => ValueKind::Text,
-            pg_sys::FLOAT4OID | pg_sys::FLOAT8OID | pg_sys::NUMERICOID => ValueKind::Number,
+            pg_sys::FLOAT4OID => ValueKind::Float4,
+            pg_sys::FLOAT8OID => ValueKind::Float8,
+            pg_sys::NUMERICOID => ValueKind::Numeric,
+            pg_sys::TIMESTAMPOID => ValueKind::Timestamp,
+            pg_sys::TIMESTAMPTZOID => ValueKind::TimestampTz,
             pg_sys::BYTEAOID => ValueKind::Bytea,
+            pg_sys::JSONBOID => ValueKind::Jsonb,
             _ => ValueKind::Other,
         }
     }
@@ -71,6 +93,70 @@ fn push_int(out: &mut Vec<u8>, v: i64, quoted: bool) {
     }
 }
 
+/// PostgreSQL routines called without pgrx's guarded FFI boundary (a
+/// sigsetjmp per call, which showed up in profiles). Each one only computes
+/// into caller-provided memory: it never allocates, never raises an ERROR and
+/// so never longjmps across Rust frames.
+mod unguarded {
+    use pgrx::pg_sys;
+    use std::ffi::{c_char, c_int};
+    extern "C" {
+        /// src/common/d2s.c: float8out's text when extra_float_digits > 0.
+        pub fn double_to_shortest_decimal_bufn(f: f64, result: *mut c_char) -> c_int;
+        /// src/common/f2s.c: float4out's text when extra_float_digits > 0.
+        pub fn float_to_shortest_decimal_bufn(f: f32, result: *mut c_char) -> c_int;
+        /// Returns -1 (no ERROR) when out of range; reads session_timezone.
+        pub fn timestamp2tm(
+            dt: i64,
+            tzp: *mut c_int,
+            tm: *mut pg_sys::pg_tm,
+            fsec: *mut i32,
+            tzn: *mut *const c_char,
+            attimezone: *mut pg_sys::pg_tz,
+        ) -> c_int;
+        /// Writes at most MAXDATELEN + 1 bytes into `str`.
+        pub fn EncodeDateTime(
+            tm: *mut pg_sys::pg_tm,
+            fsec: i32,
+            print_tz: bool,
+            tz: c_int,
+            tzn: *const c_char,
+            style: c_int,
+            str: *mut c_char,
+        );
+    }
+}
+
+/// wal2json's rendering of a numeric type's output text.
+fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Result<(), NotANumber> {
+    match (json::classify_builtin_number(text), numbers_as_string) {
+        (NumberText::Invalid, _) => return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text)))),
+        (_, true) => json::string(out, text),
+        (NumberText::Special, false) => out.extend_from_slice(b"null"),
+        (NumberText::Plain, false) => out.extend_from_slice(text),
+    }
+    Ok(())
+}
+
+/// Points at a varlena's bytes, detoasting (into the current memory context)
+/// only compressed or external values; short and plain ones are read in place.
+///
+/// # Safety
+/// `datum` is a non-null varlena that stays valid while the slice is used.
+unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
+    let p = datum.cast_mut_ptr::<pg_sys::varlena>();
+    // The header test is plain Rust, so the common case makes no guarded call.
+    let inline = (pgrx::varlena::varatt_is_1b(p) && !pgrx::varlena::varatt_is_1b_e(p)) || pgrx::varlena::varatt_is_4b_u(p);
+    let v = if inline { p } else { pg_sys::pg_detoast_datum_packed(p) };
+    let len = pgrx::varlena::varsize_any_exhdr(v);
+    std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
+}
+
+thread_local! {
+    /// jsonb text before it is escaped as a JSON string, reused across values.
+    static JSONB_TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Appends the JSON token of a non-null value.
 ///
 /// # Safety
@@ -92,40 +178,100 @@ pub unsafe fn write_value(
         ValueKind::Int8 => push_int(out, raw as i64, numbers_as_string),
         ValueKind::Oid => push_int(out, raw as u32 as i64, numbers_as_string),
         ValueKind::Bool => out.extend_from_slice(if raw as u8 != 0 { b"true" } else { b"false" }),
-        ValueKind::Text => {
-            // Short (1-byte header) and plain 4-byte values are read in place;
-            // only compressed or external ones go through detoasting (into
-            // the per-change context). The header test is plain Rust, so the
-            // common case makes no guarded call into PostgreSQL.
-            let p = datum.cast_mut_ptr::<pg_sys::varlena>();
-            let inline = (pgrx::varlena::varatt_is_1b(p) && !pgrx::varlena::varatt_is_1b_e(p))
-                || pgrx::varlena::varatt_is_4b_u(p);
-            let v = if inline { p } else { pg_sys::pg_detoast_datum_packed(p) };
-            let len = pgrx::varlena::varsize_any_exhdr(v);
-            let data = pgrx::varlena::vardata_any(v) as *const u8;
-            json::string(out, std::slice::from_raw_parts(data, len));
+        ValueKind::Text => json::string(out, varlena_bytes(datum)),
+        ValueKind::Float4 | ValueKind::Float8 if pg_sys::extra_float_digits > 0 => {
+            // 32 bytes: the buffer size float4out/float8out allocate.
+            let mut buf = [0 as std::ffi::c_char; 32];
+            // SAFETY: the routines write at most 25 bytes; see `unguarded`.
+            let len = if kind == ValueKind::Float8 {
+                unguarded::double_to_shortest_decimal_bufn(f64::from_bits(raw as u64), buf.as_mut_ptr())
+            } else {
+                unguarded::float_to_shortest_decimal_bufn(f32::from_bits(raw as u32), buf.as_mut_ptr())
+            };
+            let text = std::slice::from_raw_parts(buf.as_ptr() as *const u8, len as usize);
+            return push_number(out, text, numbers_as_string);
         }
-        ValueKind::Number | ValueKind::Bytea | ValueKind::Other => {
-            let text = CStr::from_ptr(pg_sys::OutputFunctionCall(finfo, datum)).to_bytes();
-            match kind {
-                ValueKind::Number => match (json::classify_builtin_number(text), numbers_as_string) {
-                    (NumberText::Invalid, _) => {
-                        return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
-                    }
-                    (_, true) => json::string(out, text),
-                    (NumberText::Special, false) => out.extend_from_slice(b"null"),
-                    (NumberText::Plain, false) => out.extend_from_slice(text),
-                },
-                // wal2json drops the first two characters (the `\x` of the hex
-                // format). With bytea_output=escape there is no `\x` and wal2json
-                // cuts real data (its issue #301); we keep the whole text then.
-                ValueKind::Bytea => match text.strip_prefix(b"\\x") {
-                    Some(hex) => json::string(out, hex),
-                    None => json::string(out, text),
-                },
-                _ => json::string(out, text),
+        ValueKind::Numeric => {
+            let payload = varlena_bytes(datum);
+            let start = out.len();
+            if numbers_as_string {
+                out.push(b'"');
+            }
+            if crate::numeric::numeric_text(out, payload) {
+                // Digits, sign and dot need no escaping.
+                if numbers_as_string {
+                    out.push(b'"');
+                } else if matches!(json::classify_builtin_number(&out[start..]), NumberText::Special) {
+                    out.truncate(start);
+                    out.extend_from_slice(b"null");
+                }
+                return Ok(());
+            }
+            out.truncate(start);
+            return output_function(out, kind, finfo, datum, numbers_as_string);
+        }
+        ValueKind::Timestamp | ValueKind::TimestampTz if raw as i64 != i64::MIN && raw as i64 != i64::MAX => {
+            let with_tz = kind == ValueKind::TimestampTz;
+            let mut tm = pg_sys::pg_tm::default();
+            let (mut fsec, mut tz, mut tzn) = (0i32, 0, std::ptr::null());
+            // SAFETY: all out-parameters are valid locals; see `unguarded`.
+            let status = if with_tz {
+                unguarded::timestamp2tm(raw as i64, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
+            } else {
+                unguarded::timestamp2tm(raw as i64, std::ptr::null_mut(), &mut tm, &mut fsec, std::ptr::null_mut(), std::ptr::null_mut())
+            };
+            if status != 0 {
+                // Out of range: the output function raises its ERROR.
+                return output_function(out, kind, finfo, datum, numbers_as_string);
+            }
+            let mut buf = [0 as std::ffi::c_char; pg_sys::MAXDATELEN as usize + 1];
+            // SAFETY: MAXDATELEN + 1 bytes, as timestamp_out's own buffer.
+            unguarded::EncodeDateTime(&mut tm, fsec, with_tz, tz, tzn, pg_sys::DateStyle, buf.as_mut_ptr());
+            json::string(out, CStr::from_ptr(buf.as_ptr()).to_bytes());
+        }
+        ValueKind::Jsonb => {
+            let payload = varlena_bytes(datum);
+            let done = JSONB_TEXT.with(|text| {
+                let mut text = text.borrow_mut();
+                text.clear();
+                let ok = crate::jsonb::jsonb_text(&mut text, payload);
+                if ok {
+                    json::string(out, &text);
+                }
+                // Do not keep a huge document's buffer for the session.
+                if text.capacity() > 1 << 20 {
+                    *text = Vec::new();
+                }
+                ok
+            });
+            if !done {
+                return output_function(out, kind, finfo, datum, numbers_as_string);
             }
         }
+        _ => return output_function(out, kind, finfo, datum, numbers_as_string),
+    }
+    Ok(())
+}
+
+/// The type's output function, then wal2json's rule for the type.
+unsafe fn output_function(
+    out: &mut Vec<u8>,
+    kind: ValueKind,
+    finfo: *mut pg_sys::FmgrInfo,
+    datum: pg_sys::Datum,
+    numbers_as_string: bool,
+) -> Result<(), NotANumber> {
+    let text = CStr::from_ptr(pg_sys::OutputFunctionCall(finfo, datum)).to_bytes();
+    match kind {
+        ValueKind::Float4 | ValueKind::Float8 | ValueKind::Numeric => return push_number(out, text, numbers_as_string),
+        // wal2json drops the first two characters (the `\x` of the hex
+        // format). With bytea_output=escape there is no `\x` and wal2json
+        // cuts real data (its issue #301); we keep the whole text then.
+        ValueKind::Bytea => match text.strip_prefix(b"\\x") {
+            Some(hex) => json::string(out, hex),
+            None => json::string(out, text),
+        },
+        _ => json::string(out, text),
     }
     Ok(())
 }

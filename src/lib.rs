@@ -13,6 +13,8 @@ mod callbacks;
 mod compat;
 #[cfg(not(test))]
 mod datum;
+mod jsonb;
+mod numeric;
 #[cfg(not(test))]
 mod relation;
 
