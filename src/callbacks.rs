@@ -184,7 +184,15 @@ unsafe fn emit(ctx: *mut pg_sys::LogicalDecodingContext, piece: Piece, bytes: &[
     if size >= OUT_LIMIT {
         too_big(size, piece != Piece::Whole);
     }
-    pg_sys::appendBinaryStringInfo(out, bytes.as_ptr().cast(), bytes.len() as i32);
+    // Copied in Rust when the buffer has room (nearly always: ctx->out keeps
+    // its size between messages); only growing it calls into PostgreSQL.
+    if ((*out).maxlen - (*out).len) as usize <= bytes.len() {
+        pg_sys::enlargeStringInfo(out, bytes.len() as i32);
+    }
+    // SAFETY: the StringInfo now has room for bytes.len() + its trailing NUL.
+    std::ptr::copy_nonoverlapping(bytes.as_ptr(), (*out).data.add((*out).len as usize) as *mut u8, bytes.len());
+    (*out).len += bytes.len() as i32;
+    *(*out).data.add((*out).len as usize) = 0;
     if matches!(piece, Piece::Whole | Piece::Close) {
         pg_sys::OutputPluginWrite(ctx, true);
     }

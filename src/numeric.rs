@@ -49,31 +49,40 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
         return false;
     }
     let ndigits = (digits.len() / 2) as i32;
-    let digit = |d: i32| -> u16 {
+    // Base-10000 digit `d` (0 beyond the stored ones); None when out of range.
+    let digit = |d: i32| -> Option<u16> {
         if d >= 0 && d < ndigits {
             let k = d as usize * 2;
-            u16::from_ne_bytes([digits[k], digits[k + 1]])
+            let v = u16::from_ne_bytes([digits[k], digits[k + 1]]);
+            (v <= 9999).then_some(v)
         } else {
-            0
+            Some(0)
         }
     };
-    if (0..ndigits).any(|d| digit(d) > 9999) {
-        return false;
-    }
+    // Integer digits + point + fraction digits (+ up to 3 cut later).
+    out.reserve(1 + (weight.max(0) as usize + 1) * 4 + 1 + dscale as usize + 4);
     if negative {
         out.push(b'-');
     }
-    let mut d = 0;
+    let mut d;
     if weight < 0 {
         d = weight + 1;
         out.push(b'0');
     } else {
+        // The first group drops its leading zeros; the others print 4 digits.
+        let Some(first) = digit(0) else { return false };
+        let four = four_digits(first);
+        let skip = match first {
+            1000.. => 0,
+            100.. => 1,
+            10.. => 2,
+            _ => 3,
+        };
+        out.extend_from_slice(&four[skip..]);
+        d = 1;
         while d <= weight {
-            let dig = digit(d);
-            let group = [dig / 1000, dig / 100 % 10, dig / 10 % 10, dig % 10];
-            // Leading zeros are dropped in the first group only.
-            let skip = if d == 0 { group.iter().take(3).take_while(|&&g| g == 0).count() } else { 0 };
-            out.extend(group[skip..].iter().map(|&g| b'0' + g as u8));
+            let Some(dig) = digit(d) else { return false };
+            out.extend_from_slice(&four_digits(dig));
             d += 1;
         }
     }
@@ -82,13 +91,8 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
         let end = out.len() + dscale as usize;
         let mut i = 0;
         while i < dscale {
-            let dig = digit(d);
-            out.extend_from_slice(&[
-                b'0' + (dig / 1000) as u8,
-                b'0' + (dig / 100 % 10) as u8,
-                b'0' + (dig / 10 % 10) as u8,
-                b'0' + (dig % 10) as u8,
-            ]);
+            let Some(dig) = digit(d) else { return false };
+            out.extend_from_slice(&four_digits(dig));
             d += 1;
             i += 4;
         }
@@ -97,6 +101,14 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     true
 }
 
+/// The four decimal digits of a base-10000 digit.
+#[inline]
+fn four_digits(v: u16) -> [u8; 4] {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let (hi, lo) = ((v / 100) as usize * 2, (v % 100) as usize * 2);
+    [PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]
+}
 
 #[cfg(test)]
 mod tests {

@@ -46,6 +46,9 @@ pub struct TypeOut {
     pub pk_token: Vec<u8>,
     /// Type OID printed with include-type-oids.
     pub oid: u32,
+    /// Format version 2: the start of the column's object up to its value,
+    /// `{"name":..[,"type":..][,"typeoid":..]`, the same in every row.
+    pub v2_head: Vec<u8>,
 }
 
 /// What a relation looks like for the emitters.
@@ -73,6 +76,9 @@ impl RelMeta {
             let mut out = TypeOut { oid, ..TypeOut::default() };
             crate::json::type_name(&mut out.token, name, false);
             crate::json::type_name(&mut out.pk_token, name, true);
+            if o.format_version == 2 {
+                out.v2_head = v2::column_head(o, &c.name, &out);
+            }
             c.out = out;
         }
     }

@@ -3,7 +3,7 @@
 //! Key order, optional keys and the identity rules are wal2json's
 //! (`{"action":"I","schema":...,"table":...,"columns":[...]}` and friends).
 
-use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Row, Skipped, TxnInfo};
+use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Row, Skipped, TxnInfo, TypeOut};
 use crate::json;
 use crate::options::Options;
 
@@ -82,6 +82,21 @@ pub fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
     }
 }
 
+/// `{"name":..[,"type":..][,"typeoid":..]` of a column for these options.
+pub fn column_head(o: &Options, name: &[u8], t: &TypeOut) -> Vec<u8> {
+    let mut out = b"{\"name\":".to_vec();
+    out.extend_from_slice(name);
+    if o.include_types {
+        out.extend_from_slice(b",\"type\":");
+        out.extend_from_slice(&t.token);
+    }
+    if o.include_type_oids {
+        out.extend_from_slice(b",\"typeoid\":");
+        json::push_u64(&mut out, t.oid as u64);
+    }
+    out
+}
+
 fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: TupleKind) {
     let mut first = true;
     for (col, &cell) in rel.columns.iter().zip(row.cells) {
@@ -97,16 +112,7 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
             out.push(b',');
         }
         first = false;
-        out.extend_from_slice(b"{\"name\":");
-        out.extend_from_slice(&col.name);
-        if o.include_types {
-            out.extend_from_slice(b",\"type\":");
-            out.extend_from_slice(&col.out.token);
-        }
-        if o.include_type_oids {
-            out.extend_from_slice(b",\"typeoid\":");
-            json::push_u64(out, col.out.oid as u64);
-        }
+        out.extend_from_slice(&col.out.v2_head);
         if kind != TupleKind::Pk {
             out.extend_from_slice(b",\"value\":");
             out.extend_from_slice(row.value(cell));
