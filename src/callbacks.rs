@@ -150,7 +150,9 @@ const OUT_LIMIT: usize = 0x3fff_ffff - 64;
 fn too_big(size: usize, whole_transaction: bool) -> ! {
     let (message, hint) = if whole_transaction {
         (
-            format!("waljson: the format-version 1 document of this transaction would exceed 1 GB ({size} bytes so far)"),
+            format!(
+                "waljson: the format-version 1 document of this transaction would exceed 1 GB ({size} bytes so far)"
+            ),
             "Use write-in-chunks=1 (one message per change) or format-version=2 for transactions this large.",
         )
     } else {

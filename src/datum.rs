@@ -77,7 +77,8 @@ pub unsafe fn is_unchanged_toast(datum: pg_sys::Datum, attlen: i16) -> bool {
         return false;
     }
     let p = datum.cast_mut_ptr::<pg_sys::varlena>();
-    pgrx::varlena::varatt_is_1b_e(p) && pgrx::varlena::vartag_external(p) == pg_sys::vartag_external::VARTAG_ONDISK as u8
+    pgrx::varlena::varatt_is_1b_e(p)
+        && pgrx::varlena::vartag_external(p) == pg_sys::vartag_external::VARTAG_ONDISK as u8
 }
 
 /// Error text when a numeric type's output is not a number (wal2json's ERROR).
@@ -130,7 +131,9 @@ mod unguarded {
 /// wal2json's rendering of a numeric type's output text.
 fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Result<(), NotANumber> {
     match (json::classify_builtin_number(text), numbers_as_string) {
-        (NumberText::Invalid, _) => return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text)))),
+        (NumberText::Invalid, _) => {
+            return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
+        }
         (_, true) => json::string(out, text),
         (NumberText::Special, false) => out.extend_from_slice(b"null"),
         (NumberText::Plain, false) => out.extend_from_slice(text),
@@ -146,7 +149,8 @@ fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Resul
 unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
     let p = datum.cast_mut_ptr::<pg_sys::varlena>();
     // The header test is plain Rust, so the common case makes no guarded call.
-    let inline = (pgrx::varlena::varatt_is_1b(p) && !pgrx::varlena::varatt_is_1b_e(p)) || pgrx::varlena::varatt_is_4b_u(p);
+    let inline =
+        (pgrx::varlena::varatt_is_1b(p) && !pgrx::varlena::varatt_is_1b_e(p)) || pgrx::varlena::varatt_is_4b_u(p);
     let v = if inline { p } else { pg_sys::pg_detoast_datum_packed(p) };
     let len = pgrx::varlena::varsize_any_exhdr(v);
     std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
@@ -210,24 +214,22 @@ pub unsafe fn write_value(
             out.truncate(start);
             return output_function(out, kind, finfo, datum, numbers_as_string);
         }
-        ValueKind::Timestamp | ValueKind::TimestampTz if raw as i64 != i64::MIN && raw as i64 != i64::MAX => {
-            let with_tz = kind == ValueKind::TimestampTz;
-            let mut tm = pg_sys::pg_tm::default();
-            let (mut fsec, mut tz, mut tzn) = (0i32, 0, std::ptr::null());
-            // SAFETY: all out-parameters are valid locals; see `unguarded`.
-            let status = if with_tz {
-                unguarded::timestamp2tm(raw as i64, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
-            } else {
-                unguarded::timestamp2tm(raw as i64, std::ptr::null_mut(), &mut tm, &mut fsec, std::ptr::null_mut(), std::ptr::null_mut())
-            };
-            if status != 0 {
-                // Out of range: the output function raises its ERROR.
-                return output_function(out, kind, finfo, datum, numbers_as_string);
+        ValueKind::Timestamp | ValueKind::TimestampTz if pg_sys::DateStyle == pg_sys::USE_ISO_DATES as i32 => {
+            let offset = if kind == ValueKind::TimestampTz { fixed_utc_offset() } else { Some(None) };
+            if let Some(offset) = offset {
+                let start = out.len();
+                out.push(b'"');
+                // Digits, `-`, `:`, `.`, `+` and spaces need no escaping.
+                if crate::datetime::iso_timestamp(out, raw as i64, offset) {
+                    out.push(b'"');
+                    return Ok(());
+                }
+                out.truncate(start);
             }
-            let mut buf = [0 as std::ffi::c_char; pg_sys::MAXDATELEN as usize + 1];
-            // SAFETY: MAXDATELEN + 1 bytes, as timestamp_out's own buffer.
-            unguarded::EncodeDateTime(&mut tm, fsec, with_tz, tz, tzn, pg_sys::DateStyle, buf.as_mut_ptr());
-            json::string(out, CStr::from_ptr(buf.as_ptr()).to_bytes());
+            return encoded_timestamp(out, kind, finfo, datum, numbers_as_string);
+        }
+        ValueKind::Timestamp | ValueKind::TimestampTz => {
+            return encoded_timestamp(out, kind, finfo, datum, numbers_as_string)
         }
         ValueKind::Jsonb => {
             let payload = varlena_bytes(datum);
@@ -251,6 +253,72 @@ pub unsafe fn write_value(
         _ => return output_function(out, kind, finfo, datum, numbers_as_string),
     }
     Ok(())
+}
+
+/// timestamp/timestamptz through the two routines their output functions
+/// call (so every DateStyle and time zone applies); infinities and
+/// out-of-range values go to the output function itself.
+unsafe fn encoded_timestamp(
+    out: &mut Vec<u8>,
+    kind: ValueKind,
+    finfo: *mut pg_sys::FmgrInfo,
+    datum: pg_sys::Datum,
+    numbers_as_string: bool,
+) -> Result<(), NotANumber> {
+    let raw = datum.value();
+    if raw as i64 == i64::MIN || raw as i64 == i64::MAX {
+        return output_function(out, kind, finfo, datum, numbers_as_string);
+    }
+    let with_tz = kind == ValueKind::TimestampTz;
+    let mut tm = pg_sys::pg_tm::default();
+    let (mut fsec, mut tz, mut tzn) = (0i32, 0, std::ptr::null());
+    // SAFETY: all out-parameters are valid locals; see `unguarded`.
+    let status = if with_tz {
+        unguarded::timestamp2tm(raw as i64, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
+    } else {
+        unguarded::timestamp2tm(
+            raw as i64,
+            std::ptr::null_mut(),
+            &mut tm,
+            &mut fsec,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    if status != 0 {
+        // Out of range: the output function raises its ERROR.
+        return output_function(out, kind, finfo, datum, numbers_as_string);
+    }
+    let mut buf = [0 as std::ffi::c_char; pg_sys::MAXDATELEN as usize + 1];
+    // SAFETY: MAXDATELEN + 1 bytes, as timestamp_out's own buffer.
+    unguarded::EncodeDateTime(&mut tm, fsec, with_tz, tz, tzn, pg_sys::DateStyle, buf.as_mut_ptr());
+    json::string(out, CStr::from_ptr(buf.as_ptr()).to_bytes());
+    Ok(())
+}
+
+thread_local! {
+    /// The session time zone last looked at, and its UTC offset if it has only one.
+    static ZONE_OFFSET: std::cell::Cell<(usize, Option<i32>)> = const { std::cell::Cell::new((0, None)) };
+}
+
+/// `Some(Some(seconds east of UTC))` when the session's time zone uses a
+/// single offset at all times (UTC, Etc/GMT+3, fixed POSIX zones), so
+/// timestamptz text can be computed without a zone lookup per value;
+/// `None` otherwise. Looked up again only when TimeZone changes (each zone
+/// is a pg_tz loaded once per backend, so its address identifies it).
+unsafe fn fixed_utc_offset() -> Option<Option<i32>> {
+    let zone = pg_sys::session_timezone;
+    if zone.is_null() {
+        return None;
+    }
+    let (cached, offset) = ZONE_OFFSET.with(|z| z.get());
+    if cached == zone as usize {
+        return offset.map(Some);
+    }
+    let mut gmtoff: std::ffi::c_long = 0;
+    let offset = if pg_sys::pg_get_timezone_offset(zone, &mut gmtoff) { i32::try_from(gmtoff).ok() } else { None };
+    ZONE_OFFSET.with(|z| z.set((zone as usize, offset)));
+    offset.map(Some)
 }
 
 /// The type's output function, then wal2json's rule for the type.

@@ -16,8 +16,8 @@
 //! does not look like a well-formed container returns false, and the caller
 //! falls back to the output function.
 
-use crate::numeric::numeric_text;
 use crate::json;
+use crate::numeric::numeric_text;
 
 const CMASK: u32 = 0x0FFF_FFFF;
 const F_SCALAR: u32 = 0x1000_0000;
@@ -58,7 +58,9 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
-    let Some(header) = u32_at(c, 0) else { return false };
+    let Some(header) = u32_at(c, 0) else {
+        return false;
+    };
     let count = (header & CMASK) as usize;
     let object = header & F_OBJECT != 0;
     let array = header & F_ARRAY != 0;
@@ -66,7 +68,9 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
         return false;
     }
     let nchildren = if object { count * 2 } else { count };
-    let Some(base) = nchildren.checked_mul(4).and_then(|n| n.checked_add(4)) else { return false };
+    let Some(base) = nchildren.checked_mul(4).and_then(|n| n.checked_add(4)) else {
+        return false;
+    };
     if base > c.len() {
         return false;
     }
@@ -185,7 +189,9 @@ impl Child<'_> {
             IS_NUMERIC => {
                 // jsonb numbers are never NaN or infinite; anything else is
                 // not a jsonb this code knows.
-                let Some(payload) = varlena_payload(bytes) else { return false };
+                let Some(payload) = varlena_payload(bytes) else {
+                    return false;
+                };
                 let start = out.len();
                 return numeric_text(out, payload) && matches!(out.get(start), Some(b'-' | b'0'..=b'9'));
             }
@@ -269,7 +275,13 @@ mod tests {
                     data.extend_from_slice(n);
                     IS_NUMERIC
                 }
-                V::Bool(b) => if *b { IS_TRUE } else { IS_FALSE },
+                V::Bool(b) => {
+                    if *b {
+                        IS_TRUE
+                    } else {
+                        IS_FALSE
+                    }
+                }
                 V::Null => IS_NULL,
                 V::Arr(_) | V::Obj(_) => {
                     data.resize(int_align(data.len()), 0);
@@ -277,7 +289,11 @@ mod tests {
                     IS_CONTAINER
                 }
             };
-            entries.push(if i % 32 == 0 { kind | HAS_OFF | data.len() as u32 } else { kind | (data.len() - start) as u32 });
+            entries.push(if i % 32 == 0 {
+                kind | HAS_OFF | data.len() as u32
+            } else {
+                kind | (data.len() - start) as u32
+            });
         }
         let mut out = header.to_ne_bytes().to_vec();
         entries.iter().for_each(|e| out.extend_from_slice(&e.to_ne_bytes()));
@@ -288,12 +304,15 @@ mod tests {
     fn text(v: &V) -> String {
         let scalar = !matches!(v, V::Arr(_) | V::Obj(_));
         let bytes = if scalar {
-            container_bytes(&V::Arr(vec![match v {
-                V::Str(s) => V::Str(s),
-                V::Num(n) => V::Num(n.clone()),
-                V::Bool(b) => V::Bool(*b),
-                _ => V::Null,
-            }]), true)
+            container_bytes(
+                &V::Arr(vec![match v {
+                    V::Str(s) => V::Str(s),
+                    V::Num(n) => V::Num(n.clone()),
+                    V::Bool(b) => V::Bool(*b),
+                    _ => V::Null,
+                }]),
+                true,
+            )
         } else {
             container_bytes(v, false)
         };
@@ -310,7 +329,10 @@ mod tests {
         assert_eq!(text(&V::Str("a\"b\n")), r#""a\"b\n""#);
         assert_eq!(text(&small_int(42)), "42");
         assert_eq!(
-            text(&V::Obj(vec![("a", V::Arr(vec![V::Bool(true), V::Null, small_int(7)])), ("bb", V::Obj(vec![("c", V::Str("x"))]))])),
+            text(&V::Obj(vec![
+                ("a", V::Arr(vec![V::Bool(true), V::Null, small_int(7)])),
+                ("bb", V::Obj(vec![("c", V::Str("x"))]))
+            ])),
             r#"{"a": [true, null, 7], "bb": {"c": "x"}}"#
         );
         // Mixed sizes across the 32-child stride.

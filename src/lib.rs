@@ -11,6 +11,7 @@ pub mod options;
 mod callbacks;
 #[cfg(not(test))]
 mod compat;
+mod datetime;
 #[cfg(not(test))]
 mod datum;
 mod jsonb;

@@ -264,7 +264,10 @@ impl Options {
                 "write-in-chunks" => flag(&mut o.write_in_chunks)?,
                 "include-truncate" => flag(&mut o.include_truncate)?,
                 "include-unchanged-toast" => {
-                    return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
+                    return Err(OptionError::new(
+                        ErrorKind::InvalidName,
+                        format!("parameter \"{name}\" was deprecated"),
+                    ))
                 }
                 "actions" => {
                     if let Some(v) = value {
@@ -310,15 +313,17 @@ impl Options {
                 }
                 "filter-msg-prefixes" => match value {
                     None => o.prefixes.filter.clear(),
-                    Some(v) => {
-                        o.prefixes.filter.extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?)
-                    }
+                    Some(v) => o
+                        .prefixes
+                        .filter
+                        .extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?),
                 },
                 "add-msg-prefixes" => match value {
                     None => o.prefixes.add.clear(),
-                    Some(v) => {
-                        o.prefixes.add.extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?)
-                    }
+                    Some(v) => o
+                        .prefixes
+                        .add
+                        .extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?),
                 },
                 "format-version" => {
                     o.format_version = match value {
@@ -412,7 +417,8 @@ mod tests {
         let o = parse(&[]).unwrap();
         assert_eq!(o.format_version, 1);
         assert!(o.include_schemas && o.include_types && o.include_transaction && !o.include_xids);
-        let o = parse(&[("include-xids", None), ("include_timestamp", Some("on")), ("format-version", Some("2"))]).unwrap();
+        let o =
+            parse(&[("include-xids", None), ("include_timestamp", Some("on")), ("format-version", Some("2"))]).unwrap();
         assert!(o.include_xids && o.include_timestamp);
         assert_eq!(o.format_version, 2);
         let o = parse(&[("format-version", None)]).unwrap();

@@ -71,9 +71,15 @@ BEGIN
     ['DateStyle', 'SQL, DMY'], ['DateStyle', 'Postgres, MDY'], ['DateStyle', 'German'], ['DateStyle', 'ISO, YMD'],
     ['TimeZone', 'America/Sao_Paulo'], ['TimeZone', 'Asia/Kolkata'], ['TimeZone', 'Europe/Amsterdam'],
     ['TimeZone', 'Etc/GMT+3'], ['TimeZone', 'Pacific/Chatham'], ['TimeZone', '<+0130>-01:30'],
+    ['TIME ZONE', '0.01'], ['TIME ZONE', 'INTERVAL ''-00:19:32'''], ['TIME ZONE', '-5.5'], ['TimeZone', 'UTC'],
     ['DateStyle', 'Postgres, DMY']]
   LOOP
-    PERFORM set_config(s[1], s[2], true);
+    IF s[1] = 'TIME ZONE' THEN
+      -- offsets in hours or as an interval, down to seconds
+      EXECUTE 'SET LOCAL TIME ZONE ' || s[2];
+    ELSE
+      PERFORM set_config(s[1], s[2], true);
+    END IF;
     RETURN QUERY SELECT s[1] || '=' || s[2], d.option_set, d.result FROM diff_all() d WHERE d.result NOT LIKE 'identical%';
     RETURN QUERY SELECT s[1] || '=' || s[2], 'every option set', 'identical'
       WHERE NOT EXISTS (SELECT 1 FROM diff_all() d WHERE d.result NOT LIKE 'identical%');

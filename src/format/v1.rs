@@ -213,14 +213,11 @@ fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
 /// The `oldkeys` object: the selected columns of `row` that are not NULL.
 fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, index_columns_only: bool) {
     let sel = || {
-        rel.columns
-            .iter()
-            .zip(row.cells.iter().copied())
-            .filter(move |(c, cell)| {
-                (!index_columns_only || !rel.has_identity_index || c.in_identity)
-                    && *cell != Cell::Null
-                    && *cell != Cell::Unchanged
-            })
+        rel.columns.iter().zip(row.cells.iter().copied()).filter(move |(c, cell)| {
+            (!index_columns_only || !rel.has_identity_index || c.in_identity)
+                && *cell != Cell::Null
+                && *cell != Cell::Unchanged
+        })
     };
     key(out, w, 3, b"oldkeys");
     out.push(b'{');
@@ -426,7 +423,12 @@ mod tests {
     }
 
     /// A change of `rel` whose rows' values live in ARENA.
-    fn change_of<'a>(kind: ChangeKind, rel: &'a RelMeta, new: Option<&'a [Cell]>, old: Option<&'a [Cell]>) -> Change<'a> {
+    fn change_of<'a>(
+        kind: ChangeKind,
+        rel: &'a RelMeta,
+        new: Option<&'a [Cell]>,
+        old: Option<&'a [Cell]>,
+    ) -> Change<'a> {
         let row = |cells| Row { cells, arena: ARENA };
         Change { kind, lsn: 0, rel, new: new.map(row), old: old.map(row) }
     }

@@ -441,7 +441,10 @@ mod tests {
         assert_eq!(s(&out), r#"{"action":"C","xid":7,"lsn":"0/21","nextlsn":"0/28"}"#);
         out.clear();
         message(&mut out, &o, None, 0x30, b"p", b"c\"", true);
-        assert_eq!(s(&out), r#"{"action":"M","xid":null,"lsn":"0/30","transactional":false,"prefix":"p","content":"c\""}"#);
+        assert_eq!(
+            s(&out),
+            r#"{"action":"M","xid":null,"lsn":"0/30","transactional":false,"prefix":"p","content":"c\""}"#
+        );
         out.clear();
         truncate(&mut out, &o, &txn, 0x40, &rel());
         assert_eq!(s(&out), r#"{"action":"T","xid":7,"lsn":"0/40","schema":"public","table":"t"}"#);
