@@ -156,11 +156,6 @@ unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
     std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
 }
 
-thread_local! {
-    /// jsonb text before it is escaped as a JSON string, reused across values.
-    static JSONB_TEXT: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// Appends the JSON token of a non-null value.
 ///
 /// # Safety
@@ -232,21 +227,9 @@ pub unsafe fn write_value(
             return encoded_timestamp(out, kind, finfo, datum, numbers_as_string)
         }
         ValueKind::Jsonb => {
-            let payload = varlena_bytes(datum);
-            let done = JSONB_TEXT.with(|text| {
-                let mut text = text.borrow_mut();
-                text.clear();
-                let ok = crate::jsonb::jsonb_text(&mut text, payload);
-                if ok {
-                    json::string(out, &text);
-                }
-                // Do not keep a huge document's buffer for the session.
-                if text.capacity() > 1 << 20 {
-                    *text = Vec::new();
-                }
-                ok
-            });
-            if !done {
+            let start = out.len();
+            if !crate::jsonb::jsonb_json_string(out, varlena_bytes(datum)) {
+                out.truncate(start);
                 return output_function(out, kind, finfo, datum, numbers_as_string);
             }
         }

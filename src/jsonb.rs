@@ -49,12 +49,24 @@ fn int_align(x: usize) -> usize {
 
 /// Appends `jsonb_out`'s text for a jsonb value's payload (the bytes after
 /// its varlena header). On false, `out` may hold a partial text: the caller
-/// truncates it.
+/// truncates it. (The reference the one-pass `jsonb_json_string` is tested
+/// against.)
+#[cfg(test)]
 pub fn jsonb_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
-    container(out, payload, 0)
+    container(out, payload, 0, false)
 }
 
-fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
+/// Appends that text as a JSON string (how wal2json prints a jsonb value), in
+/// one pass: the text's own string escapes are escaped a second time as they
+/// are written. The same bytes as `json::string` over `jsonb_text`'s output.
+pub fn jsonb_json_string(out: &mut Vec<u8>, payload: &[u8]) -> bool {
+    out.push(b'"');
+    let ok = container(out, payload, 0, true);
+    out.push(b'"');
+    ok
+}
+
+fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
@@ -84,7 +96,7 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
             return false;
         }
         return match keys.next() {
-            Some(c) => c.kind != IS_CONTAINER && c.write(out, depth),
+            Some(c) => c.kind != IS_CONTAINER && c.write(out, depth, twice),
             None => false,
         };
     }
@@ -95,12 +107,12 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
                 out.extend_from_slice(b", ");
             }
             match keys.next() {
-                Some(key) if key.kind == IS_STRING && key.write(out, depth) => {}
+                Some(key) if key.kind == IS_STRING && key.write(out, depth, twice) => {}
                 _ => return false,
             }
             out.extend_from_slice(b": ");
             match values.next() {
-                Some(value) if value.write(out, depth) => {}
+                Some(value) if value.write(out, depth, twice) => {}
                 _ => return false,
             }
         }
@@ -112,7 +124,7 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
                 out.extend_from_slice(b", ");
             }
             match values.next() {
-                Some(value) if value.write(out, depth) => {}
+                Some(value) if value.write(out, depth, twice) => {}
                 _ => return false,
             }
         }
@@ -172,7 +184,7 @@ struct Child<'a> {
 }
 
 impl Child<'_> {
-    fn write(&self, out: &mut Vec<u8>, depth: u32) -> bool {
+    fn write(&self, out: &mut Vec<u8>, depth: u32, twice: bool) -> bool {
         // Numerics and containers start after padding up to a 4-byte offset
         // within the data area; the padding is part of the child's length.
         let bytes = match self.kind {
@@ -181,11 +193,16 @@ impl Child<'_> {
         };
         let Some(bytes) = bytes else { return false };
         match self.kind {
+            IS_STRING if twice => {
+                out.extend_from_slice(b"\\\"");
+                json::escape_twice_into(out, bytes);
+                out.extend_from_slice(b"\\\"");
+            }
             IS_STRING => json::string(out, bytes),
             IS_FALSE => out.extend_from_slice(b"false"),
             IS_TRUE => out.extend_from_slice(b"true"),
             IS_NULL => out.extend_from_slice(b"null"),
-            IS_CONTAINER => return container(out, bytes, depth + 1),
+            IS_CONTAINER => return container(out, bytes, depth + 1, twice),
             IS_NUMERIC => {
                 // jsonb numbers are never NaN or infinite; anything else is
                 // not a jsonb this code knows.
@@ -318,6 +335,9 @@ mod tests {
         };
         let mut out = Vec::new();
         assert!(jsonb_text(&mut out, &bytes));
+        let mut quoted = Vec::new();
+        assert!(jsonb_json_string(&mut quoted, &bytes));
+        assert_eq!(quoted, json::string_owned(&out), "one-pass quoting");
         String::from_utf8(out).unwrap()
     }
 
@@ -327,6 +347,7 @@ mod tests {
         assert_eq!(text(&V::Arr(vec![])), "[]");
         assert_eq!(text(&V::Null), "null");
         assert_eq!(text(&V::Str("a\"b\n")), r#""a\"b\n""#);
+        assert_eq!(text(&V::Str("\\ \u{1} \u{1f} \t\r\u{8}\u{c} / é")), r#""\\ \u0001 \u001f \t\r\b\f / é""#);
         assert_eq!(text(&small_int(42)), "42");
         assert_eq!(
             text(&V::Obj(vec![
