@@ -276,7 +276,13 @@ unsafe fn render_row(
     nulls.resize(entry.natts, true);
     // heap_deform_tuple also fills attributes added after the tuple was
     // written (fast defaults), unlike a hand-rolled loop.
-    pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+    let stored = ((*(*tuple).t_data).t_infomask2 & pg_sys::HEAP_NATTS_MASK as u16) as usize;
+    if stored >= entry.natts {
+        // SAFETY: every attribute is in the tuple; see `unguarded`.
+        crate::unguarded::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+    } else {
+        pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+    }
     cells.clear();
     for col in &entry.columns {
         let i = col.att_index;
@@ -371,7 +377,10 @@ pub unsafe extern "C-unwind" fn change(
         }
     }
     pg_sys::MemoryContextSwitchTo(old_cxt);
-    pg_sys::MemoryContextReset(change_cxt);
+    // Most changes allocate nothing (the fast paths); skip the call then.
+    if !(*change_cxt).isReset {
+        pg_sys::MemoryContextReset(change_cxt);
+    }
 }
 
 #[pgrx::pg_guard]

@@ -23,6 +23,7 @@
 use crate::json::{self, NumberText};
 use pgrx::pg_sys;
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
 
 /// How a column's values are rendered (chosen once per column from its type OID).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,39 +95,7 @@ fn push_int(out: &mut Vec<u8>, v: i64, quoted: bool) {
     }
 }
 
-/// PostgreSQL routines called without pgrx's guarded FFI boundary (a
-/// sigsetjmp per call, which showed up in profiles). Each one only computes
-/// into caller-provided memory: it never allocates, never raises an ERROR and
-/// so never longjmps across Rust frames.
-mod unguarded {
-    use pgrx::pg_sys;
-    use std::ffi::{c_char, c_int};
-    extern "C" {
-        /// src/common/d2s.c: float8out's text when extra_float_digits > 0.
-        pub fn double_to_shortest_decimal_bufn(f: f64, result: *mut c_char) -> c_int;
-        /// src/common/f2s.c: float4out's text when extra_float_digits > 0.
-        pub fn float_to_shortest_decimal_bufn(f: f32, result: *mut c_char) -> c_int;
-        /// Returns -1 (no ERROR) when out of range; reads session_timezone.
-        pub fn timestamp2tm(
-            dt: i64,
-            tzp: *mut c_int,
-            tm: *mut pg_sys::pg_tm,
-            fsec: *mut i32,
-            tzn: *mut *const c_char,
-            attimezone: *mut pg_sys::pg_tz,
-        ) -> c_int;
-        /// Writes at most MAXDATELEN + 1 bytes into `str`.
-        pub fn EncodeDateTime(
-            tm: *mut pg_sys::pg_tm,
-            fsec: i32,
-            print_tz: bool,
-            tz: c_int,
-            tzn: *const c_char,
-            style: c_int,
-            str: *mut c_char,
-        );
-    }
-}
+use crate::unguarded;
 
 /// wal2json's rendering of a numeric type's output text.
 fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Result<(), NotANumber> {
@@ -279,10 +248,13 @@ unsafe fn encoded_timestamp(
     Ok(())
 }
 
-thread_local! {
-    /// The session time zone last looked at, and its UTC offset if it has only one.
-    static ZONE_OFFSET: std::cell::Cell<(usize, Option<i32>)> = const { std::cell::Cell::new((0, None)) };
-}
+/// The session time zone last looked at (its address), and its UTC offset
+/// if it has only one (`NO_OFFSET` if not). Plain statics rather than
+/// thread-locals: a backend is single-threaded, and a thread-local costs a
+/// `__tls_get_addr` call per value in a shared library.
+static ZONE: AtomicUsize = AtomicUsize::new(0);
+static ZONE_OFFSET: AtomicI64 = AtomicI64::new(NO_OFFSET);
+const NO_OFFSET: i64 = i64::MIN;
 
 /// `Some(Some(seconds east of UTC))` when the session's time zone uses a
 /// single offset at all times (UTC, Etc/GMT+3, fixed POSIX zones), so
@@ -294,14 +266,16 @@ unsafe fn fixed_utc_offset() -> Option<Option<i32>> {
     if zone.is_null() {
         return None;
     }
-    let (cached, offset) = ZONE_OFFSET.with(|z| z.get());
-    if cached == zone as usize {
-        return offset.map(Some);
+    if ZONE.load(Relaxed) != zone as usize {
+        let mut gmtoff: std::ffi::c_long = 0;
+        let fixed = pg_sys::pg_get_timezone_offset(zone, &mut gmtoff);
+        ZONE_OFFSET.store(if fixed && i32::try_from(gmtoff).is_ok() { gmtoff as i64 } else { NO_OFFSET }, Relaxed);
+        ZONE.store(zone as usize, Relaxed);
     }
-    let mut gmtoff: std::ffi::c_long = 0;
-    let offset = if pg_sys::pg_get_timezone_offset(zone, &mut gmtoff) { i32::try_from(gmtoff).ok() } else { None };
-    ZONE_OFFSET.with(|z| z.set((zone as usize, offset)));
-    offset.map(Some)
+    match ZONE_OFFSET.load(Relaxed) {
+        NO_OFFSET => None,
+        offset => Some(Some(offset as i32)),
+    }
 }
 
 /// The type's output function, then wal2json's rule for the type.

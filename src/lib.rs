@@ -18,6 +18,8 @@ mod jsonb;
 mod numeric;
 #[cfg(not(test))]
 mod relation;
+#[cfg(not(test))]
+mod unguarded;
 
 #[cfg(not(test))]
 use pgrx::pg_sys;

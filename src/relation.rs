@@ -15,12 +15,17 @@ use pgrx::pg_sys;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 #[derive(Default)]
 struct Pending {
     all: bool,
     relids: Vec<pg_sys::Oid>,
 }
+
+/// Set whenever PENDING gets something: checked once per change, and a plain
+/// static is far cheaper than a thread-local in a shared library.
+static PENDING_ANY: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     static PENDING: RefCell<Pending> = RefCell::new(Pending::default());
@@ -29,6 +34,7 @@ thread_local! {
 
 #[pgrx::pg_guard]
 unsafe extern "C-unwind" fn relcache_callback(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
+    PENDING_ANY.store(true, Relaxed);
     PENDING.with(|p| {
         let mut p = p.borrow_mut();
         if relid == pg_sys::InvalidOid {
@@ -45,6 +51,7 @@ unsafe extern "C-unwind" fn relcache_callback(_arg: pg_sys::Datum, relid: pg_sys
 unsafe extern "C-unwind" fn syscache_callback(_arg: pg_sys::Datum, _cacheid: i32, _hash: u32) {
     // A type or schema changed (rename, domain change): cached type names and
     // schema names may be stale everywhere.
+    PENDING_ANY.store(true, Relaxed);
     PENDING.with(|p| p.borrow_mut().all = true);
 }
 
@@ -125,6 +132,9 @@ impl RelationCache {
     }
 
     fn apply_invalidations(&mut self) {
+        if !PENDING_ANY.swap(false, Relaxed) {
+            return;
+        }
         let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
         if pending.all {
             self.entries.values_mut().for_each(|e| e.valid = false);

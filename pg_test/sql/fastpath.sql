@@ -55,11 +55,21 @@ INSERT INTO fp_time (ts, tstz, d) SELECT v::timestamp, v::timestamptz, v::timest
   '0044-03-15 BC', '4713-11-24 00:00 BC', '294276-12-31 23:59:59.999999', '10000-01-01', 'infinity', '-infinity']) AS v;
 INSERT INTO fp_time (tstz) VALUES ('2026-03-29 00:59:59+00'), ('2026-03-29 01:00:00+00'), ('2026-10-25 00:59:59+00'), ('2026-10-25 01:00:00+00');
 
+-- tuples older than their descriptor (columns added with a default later):
+-- REPLICA IDENTITY FULL logs the stored tuple as the old row
+CREATE TABLE fp_missing (a int, b text);
+ALTER TABLE fp_missing REPLICA IDENTITY FULL;
+INSERT INTO fp_missing VALUES (1, 'one'), (2, 'two');
+ALTER TABLE fp_missing ADD COLUMN c text DEFAULT 'fast default', ADD COLUMN d numeric DEFAULT 2.50, ADD COLUMN e jsonb DEFAULT '[1, "two"]';
+UPDATE fp_missing SET b = 'uno' WHERE a = 1;
+DELETE FROM fp_missing WHERE a = 2;
+
 -- every setting the text depends on, read by the same session for both plugins
 SET extra_float_digits = 1;
 SET DateStyle = 'ISO, MDY';
 SELECT * FROM diff_all();
 SELECT w('format-version', '2', 'include-transaction', '0', 'add-tables', 'public.fp_float,public.fp_numeric,public.fp_time');
+SELECT w('format-version', '2', 'include-transaction', '0', 'add-tables', 'public.fp_missing');
 SELECT count(*) AS jsonb_rows FROM w('format-version', '2', 'include-transaction', '0', 'add-tables', 'public.fp_jsonb');
 SELECT w('format-version', '2', 'include-transaction', '0', 'add-tables', 'public.fp_jsonb') LIMIT 18;
 CREATE FUNCTION diff_settings() RETURNS TABLE (setting text, option_set text, result text) LANGUAGE plpgsql AS $$
