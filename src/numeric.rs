@@ -59,15 +59,18 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
             Some(0)
         }
     };
-    // Integer digits + point + fraction digits (+ up to 3 cut later).
-    out.reserve(1 + (weight.max(0) as usize + 1) * 4 + 1 + dscale as usize + 4);
+    // Sign, integer digits, point, fraction digits rounded up to whole groups.
+    let max = 1 + (weight.max(0) as usize + 1) * 4 + 1 + dscale as usize + 4;
+    out.reserve(max);
+    let base = out.len();
+    let mut w = Writer { spare: &mut out.spare_capacity_mut()[..max], n: 0 };
     if negative {
-        out.push(b'-');
+        w.put(b"-");
     }
     let mut d;
     if weight < 0 {
         d = weight + 1;
-        out.push(b'0');
+        w.put(b"0");
     } else {
         // The first group drops its leading zeros; the others print 4 digits.
         let Some(first) = digit(0) else { return false };
@@ -78,27 +81,49 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
             10.. => 2,
             _ => 3,
         };
-        out.extend_from_slice(&four[skip..]);
+        w.put(&four[skip..]);
         d = 1;
         while d <= weight {
             let Some(dig) = digit(d) else { return false };
-            out.extend_from_slice(&four_digits(dig));
+            w.put(&four_digits(dig));
             d += 1;
         }
     }
+    let mut len = w.n;
     if dscale > 0 {
-        out.push(b'.');
-        let end = out.len() + dscale as usize;
+        w.put(b".");
+        len = w.n + dscale as usize;
         let mut i = 0;
         while i < dscale {
             let Some(dig) = digit(d) else { return false };
-            out.extend_from_slice(&four_digits(dig));
+            w.put(&four_digits(dig));
             d += 1;
             i += 4;
         }
-        out.truncate(end);
     }
+    // The last group may carry digits beyond the display scale: `len` stops
+    // before them.
+    debug_assert!(len <= w.n);
+    // SAFETY: `put` initialised the first `w.n` >= `len` spare bytes.
+    unsafe { out.set_len(base + len) };
     true
+}
+
+/// Writes into a vector's reserved spare capacity (no capacity check per
+/// byte; the slice bounds still are).
+struct Writer<'a> {
+    spare: &'a mut [std::mem::MaybeUninit<u8>],
+    n: usize,
+}
+
+impl Writer<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.spare[self.n].write(b);
+            self.n += 1;
+        }
+    }
 }
 
 /// The four decimal digits of a base-10000 digit.

@@ -47,7 +47,7 @@ pub struct TypeOut {
     /// Type OID printed with include-type-oids.
     pub oid: u32,
     /// Format version 2: the start of the column's object up to its value,
-    /// `{"name":..[,"type":..][,"typeoid":..]`, the same in every row.
+    /// `{"name":..[,"type":..][,"typeoid":..],"value":`, the same in every row.
     pub v2_head: Vec<u8>,
 }
 

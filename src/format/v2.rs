@@ -82,7 +82,8 @@ pub fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
     }
 }
 
-/// `{"name":..[,"type":..][,"typeoid":..]` of a column for these options.
+/// `{"name":..[,"type":..][,"typeoid":..],"value":` of a column for these
+/// options (a pk entry stops before `,"value":`).
 pub fn column_head(o: &Options, name: &[u8], t: &TypeOut) -> Vec<u8> {
     let mut out = b"{\"name\":".to_vec();
     out.extend_from_slice(name);
@@ -94,8 +95,11 @@ pub fn column_head(o: &Options, name: &[u8], t: &TypeOut) -> Vec<u8> {
         out.extend_from_slice(b",\"typeoid\":");
         json::push_u64(&mut out, t.oid as u64);
     }
+    out.extend_from_slice(VALUE_KEY);
     out
 }
+
+const VALUE_KEY: &[u8] = b",\"value\":";
 
 fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: TupleKind) {
     let mut first = true;
@@ -112,10 +116,12 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
             out.push(b',');
         }
         first = false;
-        out.extend_from_slice(&col.out.v2_head);
+        let head = &col.out.v2_head;
         if kind != TupleKind::Pk {
-            out.extend_from_slice(b",\"value\":");
+            out.extend_from_slice(head);
             out.extend_from_slice(row.value(cell));
+        } else {
+            out.extend_from_slice(&head[..head.len() - VALUE_KEY.len()]);
         }
         if kind == TupleKind::Columns {
             if o.include_not_null {
