@@ -13,14 +13,16 @@
 //!   `extra_float_digits > 0` (the default); other settings use the output
 //!   function;
 //! - jsonb is printed from its on-disk form like `jsonb_out` (`jsonb.rs`);
-//! - timestamp/timestamptz call the same two routines as their output
-//!   functions (so DateStyle and TimeZone apply); infinities use the output
-//!   function.
+//! - timestamp/timestamptz are computed here (`datetime.rs`) in DateStyle ISO
+//!   when the session time zone has a single UTC offset, and otherwise go
+//!   through the same two routines as their output functions (so every
+//!   DateStyle and time zone applies); infinities use the output function.
 //!
 //! The regression suite compares every fast path with the output function on
 //! edge values (`pg_test/sql/fastpath.sql`).
 
 use crate::json::{self, NumberText};
+use crate::unguarded;
 use pgrx::pg_sys;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
@@ -94,8 +96,6 @@ fn push_int(out: &mut Vec<u8>, v: i64, quoted: bool) {
         json::push_i64(out, v);
     }
 }
-
-use crate::unguarded;
 
 /// wal2json's rendering of a numeric type's output text.
 fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Result<(), NotANumber> {
