@@ -87,20 +87,20 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
         return false;
     }
     let data = &c[base..];
-    let mut keys = Cursor::new(c, data, 0);
-    // An object's values follow all its keys.
+    // An array's elements, or an object's values (which follow all its keys).
     let mut values = Cursor::new(c, data, if object { count } else { 0 });
     if array && header & F_SCALAR != 0 {
         // A top-level scalar is stored as a one-element array, printed bare.
         if count != 1 {
             return false;
         }
-        return match keys.next() {
+        return match values.next() {
             Some(c) => c.kind != IS_CONTAINER && c.write(out, depth, twice),
             None => false,
         };
     }
     if object {
+        let mut keys = Cursor::new(c, data, 0);
         out.push(b'{');
         for i in 0..count {
             if i > 0 {

@@ -162,15 +162,12 @@ impl RelationCache {
                 return &*(e as *const RelEntry);
             }
         }
-        {
-            if let Some(old) = self.entries.remove(&relid) {
-                pg_sys::MemoryContextDelete(old.mcxt);
-            }
-            let mut entry = build(rel, self.parent);
-            entry.meta.resolve_output(opts);
-            self.entries.insert(relid, entry);
+        if let Some(old) = self.entries.remove(&relid) {
+            pg_sys::MemoryContextDelete(old.mcxt);
         }
-        self.entries.get(&relid).expect("entry just inserted")
+        let mut entry = build(rel, self.parent);
+        entry.meta.resolve_output(opts);
+        self.entries.entry(relid).or_insert(entry)
     }
 }
 
