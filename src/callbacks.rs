@@ -270,10 +270,13 @@ unsafe fn render_row(
     cells: &mut Vec<Cell>,
     arena: &mut Vec<u8>,
 ) {
-    values.clear();
-    values.resize(entry.natts, pg_sys::Datum::from(0));
-    nulls.clear();
-    nulls.resize(entry.natts, true);
+    // heap_deform_tuple sets all natts entries: only the length matters.
+    if values.len() != entry.natts {
+        values.clear();
+        values.resize(entry.natts, pg_sys::Datum::from(0));
+        nulls.clear();
+        nulls.resize(entry.natts, true);
+    }
     // heap_deform_tuple also fills attributes added after the tuple was
     // written (fast defaults), unlike a hand-rolled loop.
     let stored = ((*(*tuple).t_data).t_infomask2 & pg_sys::HEAP_NATTS_MASK as u16) as usize;

@@ -269,6 +269,7 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
         has_pk: (*rel).rd_pkindex != pg_sys::InvalidOid,
         replident_full: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
         replident_default: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_DEFAULT,
+        v1_heads: Default::default(),
     };
     let mut columns = Vec::with_capacity(natts);
     for i in 0..natts {

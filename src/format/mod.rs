@@ -66,6 +66,8 @@ pub struct RelMeta {
     pub has_pk: bool,
     pub replident_full: bool,
     pub replident_default: bool,
+    /// Format version 1: the arrays before a row's values (see `v1::Heads`).
+    pub v1_heads: v1::Heads,
 }
 
 impl RelMeta {
@@ -80,6 +82,9 @@ impl RelMeta {
                 out.v2_head = v2::column_head(o, &c.name, &out);
             }
             c.out = out;
+        }
+        if o.format_version == 1 {
+            self.v1_heads = v1::heads(o, self);
         }
     }
 }

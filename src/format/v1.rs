@@ -12,24 +12,35 @@ use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Row, Skipped, TxnInfo
 use crate::json;
 use crate::options::Options;
 
-/// The three whitespace strings wal2json substitutes everywhere.
+/// wal2json's layout: pretty-print adds newlines, tabs and a space after
+/// `:` and `,`; compact adds nothing (tested once per piece rather than
+/// copying empty strings).
+#[derive(Clone, Copy)]
 struct Ws {
-    ht: &'static [u8],
-    nl: &'static [u8],
-    sp: &'static [u8],
+    pretty: bool,
 }
 
-fn ws(o: &Options) -> Ws {
-    if o.pretty_print {
-        Ws { ht: b"\t", nl: b"\n", sp: b" " }
-    } else {
-        Ws { ht: b"", nl: b"", sp: b"" }
+impl Ws {
+    fn nl(self, out: &mut Vec<u8>) {
+        if self.pretty {
+            out.push(b'\n');
+        }
+    }
+
+    fn sp(self, out: &mut Vec<u8>) {
+        if self.pretty {
+            out.push(b' ');
+        }
     }
 }
 
+fn ws(o: &Options) -> Ws {
+    Ws { pretty: o.pretty_print }
+}
+
 fn tabs(out: &mut Vec<u8>, w: &Ws, n: usize) {
-    for _ in 0..n {
-        out.extend_from_slice(w.ht);
+    if w.pretty {
+        out.extend(std::iter::repeat_n(b'\t', n));
     }
 }
 
@@ -39,14 +50,14 @@ fn key(out: &mut Vec<u8>, w: &Ws, depth: usize, k: &[u8]) {
     out.push(b'"');
     out.extend_from_slice(k);
     out.extend_from_slice(b"\":");
-    out.extend_from_slice(w.sp);
+    w.sp(out);
 }
 
 /// The opening of a transaction's document, up to and including `[`.
 pub fn begin(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) {
     let w = ws(o);
     out.push(b'{');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     if o.include_xids {
         key(out, &w, 1, b"xid");
         json::push_u64(out, txn.xid as u64);
@@ -77,11 +88,11 @@ pub fn begin(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) {
 pub fn commit(out: &mut Vec<u8>, o: &Options) {
     let w = ws(o);
     if !o.write_in_chunks {
-        out.extend_from_slice(w.nl);
+        w.nl(out);
     }
     tabs(out, &w, 1);
     out.push(b']');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     out.push(b'}');
 }
 
@@ -89,14 +100,14 @@ pub fn commit(out: &mut Vec<u8>, o: &Options) {
 /// two tabs, a comma from the second entry on, `{`.
 fn entry_start(out: &mut Vec<u8>, o: &Options, w: &Ws, entry_no: u64) {
     if !o.write_in_chunks {
-        out.extend_from_slice(w.nl);
+        w.nl(out);
     }
     tabs(out, w, 2);
     if entry_no > 1 {
         out.push(b',');
     }
     out.push(b'{');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
 }
 
 fn kind_and_table(out: &mut Vec<u8>, o: &Options, w: &Ws, kind: &[u8], rel: &RelMeta, comma_after_table: bool) {
@@ -104,19 +115,19 @@ fn kind_and_table(out: &mut Vec<u8>, o: &Options, w: &Ws, kind: &[u8], rel: &Rel
     out.push(b'"');
     out.extend_from_slice(kind);
     out.extend_from_slice(b"\",");
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     if o.include_schemas {
         key(out, w, 3, b"schema");
         out.extend_from_slice(&rel.schema);
         out.push(b',');
-        out.extend_from_slice(w.nl);
+        w.nl(out);
     }
     key(out, w, 3, b"table");
     out.extend_from_slice(&rel.table);
     if comma_after_table {
         out.push(b',');
     }
-    out.extend_from_slice(w.nl);
+    w.nl(out);
 }
 
 /// Type name and OID as format version 1 prints them: with include-typmod the
@@ -150,7 +161,7 @@ where
     for (i, (c, cell)) in cols.enumerate() {
         if i > 0 {
             out.push(b',');
-            out.extend_from_slice(w.sp);
+            w.sp(out);
         }
         item(out, c, cell);
     }
@@ -161,7 +172,7 @@ fn line_end(out: &mut Vec<u8>, w: &Ws, comma: bool) {
     if comma {
         out.push(b',');
     }
-    out.extend_from_slice(w.nl);
+    w.nl(out);
 }
 
 /// The names, [types] and [type OIDs] arrays that columns and oldkeys share,
@@ -183,10 +194,43 @@ where
     }
 }
 
-/// columnnames, columntypes, ..., columnvalues of the new row.
-fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, comma_after: bool) {
-    let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
-    names_types_oids(out, o, w, 3, [b"columnnames", b"columntypes", b"columntypeoids"], sel);
+/// What precedes a row's values in format version 1, the same for every row
+/// of a relation in which no column is left out, so built once per relation
+/// (see `RelMeta::resolve_output`).
+#[derive(Debug, Clone, Default)]
+pub struct Heads {
+    /// `columnnames` .. `columndefaults` over all columns, up to `"columnvalues":`.
+    pub columns: Vec<u8>,
+    /// `keynames` .. `keytypeoids` over the replica identity index's columns.
+    pub identity_keys: Vec<u8>,
+    /// The same over all columns (REPLICA IDENTITY FULL, or no index).
+    pub all_keys: Vec<u8>,
+}
+
+pub fn heads(o: &Options, rel: &RelMeta) -> Heads {
+    let w = ws(o);
+    let all = || rel.columns.iter().map(|c| (c, Cell::Null));
+    let mut h = Heads::default();
+    columns_head(&mut h.columns, o, &w, all);
+    key(&mut h.columns, &w, 3, b"columnvalues");
+    names_types_oids(&mut h.identity_keys, o, &w, 4, KEY_ARRAYS, || {
+        rel.columns.iter().filter(|c| c.in_identity).map(|c| (c, Cell::Null))
+    });
+    key(&mut h.identity_keys, &w, 4, b"keyvalues");
+    names_types_oids(&mut h.all_keys, o, &w, 4, KEY_ARRAYS, all);
+    key(&mut h.all_keys, &w, 4, b"keyvalues");
+    h
+}
+
+const KEY_ARRAYS: [&[u8]; 3] = [b"keynames", b"keytypes", b"keytypeoids"];
+
+/// The arrays before `columnvalues`.
+fn columns_head<'a, I, F>(out: &mut Vec<u8>, o: &Options, w: &Ws, sel: F)
+where
+    I: Iterator<Item = (&'a ColumnMeta, Cell)>,
+    F: Fn() -> I,
+{
+    names_types_oids(out, o, w, 3, [b"columnnames", b"columntypes", b"columntypeoids"], &sel);
     if o.include_column_positions {
         array(out, w, 3, b"columnpositions", sel(), |out, c, _| json::push_i64(out, c.attnum as i64));
         line_end(out, w, true);
@@ -206,28 +250,61 @@ fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
         });
         line_end(out, w, true);
     }
-    array(out, w, 3, b"columnvalues", sel(), |out, _, cell| out.extend_from_slice(row.value(cell)));
+}
+
+/// `"name":<sp>[` then the row's values, `,<sp>`-separated, then `]`.
+fn values(out: &mut Vec<u8>, w: &Ws, row: Row<'_>, cells: impl Iterator<Item = Cell>) {
+    out.push(b'[');
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.push(b',');
+            w.sp(out);
+        }
+        json::append(out, row.value(cell));
+    }
+    out.push(b']');
+}
+
+/// columnnames, columntypes, ..., columnvalues of the new row.
+fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, comma_after: bool) {
+    let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
+    if !rel.v1_heads.columns.is_empty() && !row.cells.contains(&Cell::Unchanged) {
+        json::append(out, &rel.v1_heads.columns);
+    } else {
+        columns_head(out, o, w, sel);
+        key(out, w, 3, b"columnvalues");
+    }
+    values(out, w, row, sel().map(|(_, cell)| cell));
     line_end(out, w, comma_after);
 }
 
 /// The `oldkeys` object: the selected columns of `row` that are not NULL.
 fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, index_columns_only: bool) {
+    let identity_only = index_columns_only && rel.has_identity_index;
+    let member = |c: &ColumnMeta| !identity_only || c.in_identity;
     let sel = || {
-        rel.columns.iter().zip(row.cells.iter().copied()).filter(move |(c, cell)| {
-            (!index_columns_only || !rel.has_identity_index || c.in_identity)
-                && *cell != Cell::Null
-                && *cell != Cell::Unchanged
-        })
+        rel.columns
+            .iter()
+            .zip(row.cells.iter().copied())
+            .filter(move |(c, cell)| member(c) && *cell != Cell::Null && *cell != Cell::Unchanged)
     };
     key(out, w, 3, b"oldkeys");
     out.push(b'{');
-    out.extend_from_slice(w.nl);
-    names_types_oids(out, o, w, 4, [b"keynames", b"keytypes", b"keytypeoids"], sel);
-    array(out, w, 4, b"keyvalues", sel(), |out, _, cell| out.extend_from_slice(row.value(cell)));
+    w.nl(out);
+    // Every member present: the relation's precomputed arrays apply.
+    let head = if identity_only { &rel.v1_heads.identity_keys } else { &rel.v1_heads.all_keys };
+    let complete = rel.columns.iter().zip(row.cells).all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..)));
+    if !head.is_empty() && complete {
+        json::append(out, head);
+    } else {
+        names_types_oids(out, o, w, 4, KEY_ARRAYS, sel);
+        key(out, w, 4, b"keyvalues");
+    }
+    values(out, w, row, sel().map(|(_, cell)| cell));
     line_end(out, w, false);
     tabs(out, w, 3);
     out.push(b'}');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
 }
 
 /// The `pk` object: names and types of the primary-key columns.
@@ -235,7 +312,7 @@ fn pk(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, comma_after: bool) 
     let sel = || rel.columns.iter().filter(|c| c.in_pk).map(|c| (c, Cell::Null));
     key(out, w, 3, b"pk");
     out.push(b'{');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     array(out, w, 4, b"pknames", sel(), |out, c, _| out.extend_from_slice(&c.name));
     line_end(out, w, true);
     // wal2json writes any pk type name starting with a quote verbatim, arrays included.
@@ -343,45 +420,45 @@ pub fn message(
     if transactional {
         *entries += 1;
         if !o.write_in_chunks {
-            out.extend_from_slice(w.nl);
+            w.nl(out);
         }
     } else {
         out.push(b'{');
-        out.extend_from_slice(w.nl);
+        w.nl(out);
         key(out, &w, 1, b"change");
         out.push(b'[');
-        out.extend_from_slice(w.nl);
+        w.nl(out);
     }
     tabs(out, &w, 2);
     if transactional && *entries > 1 {
         out.push(b',');
     }
     out.push(b'{');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     key(out, &w, 3, b"kind");
     out.extend_from_slice(b"\"message\",");
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     key(out, &w, 3, b"transactional");
     out.extend_from_slice(if transactional { b"true," } else { b"false," });
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     key(out, &w, 3, b"prefix");
     json::string(out, prefix);
     out.push(b',');
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     key(out, &w, 3, b"content");
     if validate_utf8 {
         json::string_lossy_utf8(out, content);
     } else {
         json::string(out, content);
     }
-    out.extend_from_slice(w.nl);
+    w.nl(out);
     tabs(out, &w, 2);
     out.push(b'}');
     if !transactional {
-        out.extend_from_slice(w.nl);
+        w.nl(out);
         tabs(out, &w, 1);
         out.push(b']');
-        out.extend_from_slice(w.nl);
+        w.nl(out);
         out.push(b'}');
     }
 }
@@ -419,6 +496,7 @@ mod tests {
             has_pk: true,
             replident_full: false,
             replident_default: true,
+            ..Default::default()
         }
     }
 
@@ -473,6 +551,54 @@ mod tests {
                 r#",{"kind":"delete","schema":"public","table":"table_optional","oldkeys":{"keynames":["a"],"keytypes":["smallint"],"keyvalues":[1]}}]}"#
             )
         );
+    }
+
+    #[test]
+    fn precomputed_heads_equal_the_arrays_built_per_row() {
+        let rows: [&[Cell]; 4] = [
+            &[Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)],
+            &[Cell::Value(0, 1), Cell::Null, Cell::Value(4, 8)],
+            &[Cell::Value(0, 1), Cell::Unchanged, Cell::Value(4, 8)],
+            &[Cell::Null, Cell::Value(1, 4), Cell::Unchanged],
+        ];
+        let mut checked = 0;
+        for bits in 0..128u32 {
+            let on = |k: u32| bits & (1 << k) != 0;
+            let o = Options {
+                pretty_print: on(0),
+                include_types: on(1),
+                include_type_oids: on(2),
+                include_column_positions: on(3),
+                include_not_null: on(4),
+                include_default: on(5),
+                include_typmod: on(6),
+                include_pk: true,
+                ..Options::default()
+            };
+            for full in [false, true] {
+                let mut with = rel();
+                with.columns[1].default = Some(json::string_owned(b"42"));
+                with.has_identity_index = !full;
+                with.replident_full = full;
+                with.resolve_output(&o);
+                assert!(!with.v1_heads.columns.is_empty());
+                let without = RelMeta { v1_heads: Heads::default(), ..with.clone() };
+                for kind in [ChangeKind::Insert, ChangeKind::Update, ChangeKind::Delete] {
+                    for new in rows {
+                        for old in [None, Some(rows[0]), Some(rows[1]), Some(rows[3])] {
+                            let new = (kind != ChangeKind::Delete).then_some(new);
+                            let (mut a, mut b, mut n) = (Vec::new(), Vec::new(), 0);
+                            let ra = change(&mut a, &o, &mut n, &change_of(kind, &with, new, old));
+                            let rb = change(&mut b, &o, &mut n, &change_of(kind, &without, new, old));
+                            assert_eq!(ra, rb);
+                            assert_eq!(s(&a), s(&b).replacen(",{", "{", 1), "options {bits:b}, full {full}, {kind:?}");
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 1000);
     }
 
     #[test]

@@ -118,8 +118,8 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
         first = false;
         let head = &col.out.v2_head;
         if kind != TupleKind::Pk {
-            out.extend_from_slice(head);
-            out.extend_from_slice(row.value(cell));
+            json::append(out, head);
+            json::append(out, row.value(cell));
         } else {
             out.extend_from_slice(&head[..head.len() - VALUE_KEY.len()]);
         }
@@ -291,6 +291,7 @@ mod tests {
             has_pk: true,
             replident_full: false,
             replident_default: true,
+            ..Default::default()
         }
     }
 
