@@ -24,12 +24,9 @@ pub struct State {
     change_cxt: pg_sys::MemoryContext,
     /// The message being built (reused; keeps its capacity).
     out: Vec<u8>,
-    /// Rendered values of the current change.
-    arena: Vec<u8>,
-    new_cells: Vec<Cell>,
-    old_cells: Vec<Cell>,
-    values: Vec<pg_sys::Datum>,
-    nulls: Vec<bool>,
+    /// The current change's new and old tuples.
+    new_row: Deformed,
+    old_row: Deformed,
     txn: TxnInfo,
     /// (xid, commit time) the cached timestamp text belongs to.
     txn_ts_key: Option<(u32, i64)>,
@@ -108,11 +105,8 @@ pub unsafe extern "C-unwind" fn startup(
         cache: RelationCache::new((*ctx).context),
         change_cxt,
         out: Vec::with_capacity(8192),
-        arena: Vec::with_capacity(8192),
-        new_cells: Vec::new(),
-        old_cells: Vec::new(),
-        values: Vec::new(),
-        nulls: Vec::new(),
+        new_row: Deformed::default(),
+        old_row: Deformed::default(),
         txn: TxnInfo::default(),
         txn_ts_key: None,
         progress: 0,
@@ -258,54 +252,63 @@ fn v1_entry_piece(o: &Options) -> Piece {
     }
 }
 
-/// Deforms `tuple` and renders every live column into `cells` / `arena`.
-unsafe fn render_row(
-    tuple: pg_sys::HeapTuple,
-    rel: pg_sys::Relation,
-    entry: &RelEntry,
-    numbers_as_string: bool,
-    domains_as_base: bool,
-    values: &mut Vec<pg_sys::Datum>,
-    nulls: &mut Vec<bool>,
-    cells: &mut Vec<Cell>,
-    arena: &mut Vec<u8>,
-) {
+/// A tuple split into its attributes; values are rendered only when the
+/// emitter prints them, straight into the message.
+#[derive(Default)]
+struct Deformed {
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+    /// One per live column: Null, Unchanged or Deferred(live column index).
+    cells: Vec<Cell>,
+}
+
+/// Deforms `tuple` into `row`.
+unsafe fn deform(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEntry, row: &mut Deformed) {
     // heap_deform_tuple sets all natts entries: only the length matters.
-    if values.len() != entry.natts {
-        values.clear();
-        values.resize(entry.natts, pg_sys::Datum::from(0));
-        nulls.clear();
-        nulls.resize(entry.natts, true);
+    if row.values.len() != entry.natts {
+        row.values.clear();
+        row.values.resize(entry.natts, pg_sys::Datum::from(0));
+        row.nulls.clear();
+        row.nulls.resize(entry.natts, true);
     }
     // heap_deform_tuple also fills attributes added after the tuple was
     // written (fast defaults), unlike a hand-rolled loop.
     let stored = ((*(*tuple).t_data).t_infomask2 & pg_sys::HEAP_NATTS_MASK as u16) as usize;
+    let (values, nulls) = (row.values.as_mut_ptr(), row.nulls.as_mut_ptr());
     if stored >= entry.natts {
         // SAFETY: every attribute is in the tuple; see `unguarded`.
-        crate::unguarded::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+        crate::unguarded::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
     } else {
-        pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values.as_mut_ptr(), nulls.as_mut_ptr());
+        pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
     }
-    cells.clear();
-    for col in &entry.columns {
+    row.cells.clear();
+    for (k, col) in entry.columns.iter().enumerate() {
         let i = col.att_index;
-        let cell = if nulls[i] {
+        row.cells.push(if row.nulls[i] {
             Cell::Null
-        } else if datum::is_unchanged_toast(values[i], col.attlen) {
+        } else if datum::is_unchanged_toast(row.values[i], col.attlen) {
             Cell::Unchanged
         } else {
-            let start = arena.len() as u32;
-            let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
-            let kind = match col.base_kind {
-                Some(base) if domains_as_base => base,
-                _ => col.kind,
-            };
-            if let Err(NotANumber(msg)) = datum::write_value(arena, kind, finfo, values[i], numbers_as_string) {
-                pgrx::error!("{}", msg);
-            }
-            Cell::Value(start, arena.len() as u32)
-        };
-        cells.push(cell);
+            Cell::Deferred(k as u32)
+        });
+    }
+}
+
+/// Appends the JSON token of live column `k` of a deformed row (a
+/// `Cell::Deferred`, so neither NULL nor unchanged TOAST).
+///
+/// # Safety
+/// `values` were deformed from a tuple of `entry`'s relation and stay valid
+/// (the change callback's tuples, or copies in the change memory context).
+unsafe fn render(out: &mut Vec<u8>, entry: &RelEntry, values: &[pg_sys::Datum], k: usize, as_string: bool, as_base: bool) {
+    let col = &entry.columns[k];
+    let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+    let kind = match col.base_kind {
+        Some(base) if as_base => base,
+        _ => col.kind,
+    };
+    if let Err(NotANumber(msg)) = datum::write_value(out, kind, finfo, values[col.att_index], as_string) {
+        pgrx::error!("{}", msg);
     }
 }
 
@@ -339,29 +342,31 @@ pub unsafe extern "C-unwind" fn change(
 
     let change_cxt = s.change_cxt;
     let old_cxt = pg_sys::MemoryContextSwitchTo(change_cxt);
-    let State { opts, cache, out, arena, new_cells, old_cells, values, nulls, txn: info, txn_ts_key, entries, .. } =
-        &mut *s;
+    let State { opts, cache, out, new_row, old_row, txn: info, txn_ts_key, entries, .. } = &mut *s;
     let entry = cache.get(relation, opts);
     if opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
         // SAFETY: the change's tuples stay valid for the whole callback.
         let tp = (*change).data.tp;
         let new = compat::heap_tuple(tp.newtuple);
         let old = compat::heap_tuple(tp.oldtuple);
-        arena.clear();
-        let (as_string, as_base) = (opts.numeric_data_types_as_string, v1::domains_as_base(opts));
         if let Some(t) = new {
-            render_row(t, relation, entry, as_string, as_base, values, nulls, new_cells, arena);
+            deform(t, relation, entry, new_row);
         }
         if let Some(t) = old {
-            render_row(t, relation, entry, as_string, as_base, values, nulls, old_cells, arena);
+            deform(t, relation, entry, old_row);
         }
         fill_txn(info, txn_ts_key, opts, txn);
+        let (as_string, as_base) = (opts.numeric_data_types_as_string, v1::domains_as_base(opts));
+        let entry: &RelEntry = entry;
+        // SAFETY (both): the rows were just deformed from this change's tuples.
+        let render_new = |out: &mut Vec<u8>, k: usize| render(out, entry, &new_row.values, k, as_string, as_base);
+        let render_old = |out: &mut Vec<u8>, k: usize| render(out, entry, &old_row.values, k, as_string, as_base);
         let c = Change {
             kind,
             lsn: (*change).lsn,
             rel: &entry.meta,
-            new: new.map(|_| Row { cells: new_cells, arena }),
-            old: old.map(|_| Row { cells: old_cells, arena }),
+            new: new.map(|_| Row { cells: &new_row.cells, arena: &[], render: Some(&render_new) }),
+            old: old.map(|_| Row { cells: &old_row.cells, arena: &[], render: Some(&render_old) }),
         };
         out.clear();
         let result = if opts.format_version == 1 {

@@ -2,8 +2,8 @@
 //! the emitters (one per output format) that turn it into JSON bytes.
 //!
 //! Nothing here touches PostgreSQL: names arrive pre-escaped, values arrive
-//! already rendered as JSON tokens in an arena, so the emitters are plain
-//! byte-pushing code with unit tests.
+//! as JSON tokens (rendered in an arena, or written on demand by the row's
+//! renderer), so the emitters are plain byte-pushing code with unit tests.
 
 pub mod v1;
 pub mod v2;
@@ -95,23 +95,44 @@ pub enum Cell {
     Null,
     /// An unchanged TOASTed value the WAL does not carry: the column is left out.
     Unchanged,
-    /// A JSON token stored in the arena at `start..end`.
+    /// A JSON token stored in the row's arena at `start..end`.
     Value(u32, u32),
+    /// A value the row's renderer writes when it is printed (the live column's
+    /// index): the callbacks render straight into the message this way,
+    /// without an intermediate copy.
+    Deferred(u32),
 }
 
+/// Writes the JSON token of the value in live column `index` of a row.
+pub type Render<'a> = &'a dyn Fn(&mut Vec<u8>, usize);
+
 /// A decoded tuple: one cell per live column of its `RelMeta`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Row<'a> {
     pub cells: &'a [Cell],
     pub arena: &'a [u8],
+    /// Renders `Cell::Deferred` values (None when the row has none).
+    pub render: Option<Render<'a>>,
 }
 
 impl Row<'_> {
-    pub fn value(&self, c: Cell) -> &[u8] {
-        match c {
-            Cell::Value(s, e) => &self.arena[s as usize..e as usize],
-            _ => b"null",
+    /// Appends the JSON token of `cell` (`null` for a NULL).
+    #[inline]
+    pub fn write(&self, out: &mut Vec<u8>, cell: Cell) {
+        match cell {
+            Cell::Value(s, e) => crate::json::append(out, &self.arena[s as usize..e as usize]),
+            Cell::Deferred(i) => match self.render {
+                Some(render) => render(out, i as usize),
+                None => unreachable!("a deferred cell comes with its renderer"),
+            },
+            Cell::Null | Cell::Unchanged => out.extend_from_slice(b"null"),
         }
+    }
+}
+
+impl std::fmt::Debug for Row<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Row").field("cells", &self.cells).field("arena", &self.arena).finish_non_exhaustive()
     }
 }
 

@@ -260,7 +260,7 @@ fn values(out: &mut Vec<u8>, w: &Ws, row: Row<'_>, cells: impl Iterator<Item = C
             out.push(b',');
             w.sp(out);
         }
-        json::append(out, row.value(cell));
+        row.write(out, cell);
     }
     out.push(b']');
 }
@@ -293,7 +293,7 @@ fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
     w.nl(out);
     // Every member present: the relation's precomputed arrays apply.
     let head = if identity_only { &rel.v1_heads.identity_keys } else { &rel.v1_heads.all_keys };
-    let complete = rel.columns.iter().zip(row.cells).all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..)));
+    let complete = rel.columns.iter().zip(row.cells).all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..) | Cell::Deferred(_)));
     if !head.is_empty() && complete {
         json::append(out, head);
     } else {
@@ -507,7 +507,7 @@ mod tests {
         new: Option<&'a [Cell]>,
         old: Option<&'a [Cell]>,
     ) -> Change<'a> {
-        let row = |cells| Row { cells, arena: ARENA };
+        let row = |cells| Row { cells, arena: ARENA, render: None };
         Change { kind, lsn: 0, rel, new: new.map(row), old: old.map(row) }
     }
 

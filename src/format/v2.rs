@@ -119,7 +119,7 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
         let head = &col.out.v2_head;
         if kind != TupleKind::Pk {
             json::append(out, head);
-            json::append(out, row.value(cell));
+            row.write(out, cell);
         } else {
             out.extend_from_slice(&head[..head.len() - VALUE_KEY.len()]);
         }
@@ -319,7 +319,7 @@ mod tests {
             kind: ChangeKind::Insert,
             lsn: 0x16B_1234,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
             old: None,
         };
         let mut out = Vec::new();
@@ -353,8 +353,8 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0x1_0000_0010,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA }),
-            old: Some(Row { cells: &old, arena: ARENA }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
+            old: Some(Row { cells: &old, arena: ARENA, render: None }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &txn, &c).unwrap();
@@ -378,7 +378,7 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
             old: None,
         };
         let mut out = Vec::new();
@@ -407,7 +407,7 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
             old: None,
         };
         assert!(change(&mut out, &o, &TxnInfo::default(), &c).is_err());
@@ -426,7 +426,7 @@ mod tests {
             lsn: 0,
             rel: &r,
             new: None,
-            old: Some(Row { cells: &old, arena: ARENA }),
+            old: Some(Row { cells: &old, arena: ARENA, render: None }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &TxnInfo::default(), &c).unwrap();
