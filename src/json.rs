@@ -96,7 +96,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
         i += 8;
     }
     if i == s.len() {
-        out.extend_from_slice(s);
+        append(out, s);
         return;
     }
     let mut start = 0;
@@ -106,7 +106,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
             continue;
         }
         if start < i {
-            out.extend_from_slice(&s[start..i]);
+            append(out, &s[start..i]);
         }
         if e == b'u' {
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
@@ -116,7 +116,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
         start = i + 1;
     }
     if start < s.len() {
-        out.extend_from_slice(&s[start..]);
+        append(out, &s[start..]);
     }
 }
 
@@ -134,7 +134,7 @@ pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
         let b = s[i];
         let e = ESCAPE[b as usize];
         if e != 0 {
-            out.extend_from_slice(&s[start..i]);
+            append(out, &s[start..i]);
             match e {
                 b'"' => out.extend_from_slice(b"\\\\\\\""),
                 b'\\' => out.extend_from_slice(b"\\\\\\\\"),
@@ -153,7 +153,7 @@ pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
         }
         i += 1;
     }
-    out.extend_from_slice(&s[start..]);
+    append(out, &s[start..]);
 }
 
 /// Appends `s` as a JSON string (quoted and escaped).
