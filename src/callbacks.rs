@@ -22,6 +22,8 @@ pub struct State {
     cache: RelationCache,
     /// Reset after every change: output functions and detoasting allocate here.
     change_cxt: pg_sys::MemoryContext,
+    /// Where PostgreSQL copies each written message (see `Writes`).
+    writes: Writes,
     /// The message being built (reused; keeps its capacity).
     out: Vec<u8>,
     /// The current change's new and old tuples.
@@ -104,6 +106,16 @@ pub unsafe extern "C-unwind" fn startup(
         opts,
         cache: RelationCache::new((*ctx).context),
         change_cxt,
+        writes: Writes {
+            cxt: pg_sys::AllocSetContextCreateExtended(
+                (*ctx).context,
+                c"waljson writes".as_ptr(),
+                pg_sys::ALLOCSET_DEFAULT_MINSIZE as usize,
+                pg_sys::ALLOCSET_DEFAULT_INITSIZE as usize,
+                pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
+            ),
+            since_reset: 0,
+        },
         out: Vec::with_capacity(8192),
         new_row: Deformed::default(),
         old_row: Deformed::default(),
@@ -161,12 +173,24 @@ fn too_big(size: usize, whole_transaction: bool) -> ! {
     unreachable!("ERROR does not return")
 }
 
+/// The memory context current while PostgreSQL takes a message: the SQL
+/// functions copy every message there (as a text datum for their result
+/// rows). Reset once a megabyte has been written rather than after every
+/// message, which saves a reset (and a guarded call) per change while
+/// keeping the memory bounded.
+struct Writes {
+    cxt: pg_sys::MemoryContext,
+    since_reset: usize,
+}
+
+const WRITES_RESET_BYTES: usize = 1 << 16;
+
 /// Hands a piece of output to PostgreSQL.
 ///
 /// # Safety
 /// Called from a begin/change/commit/truncate/message callback with its `ctx`;
 /// `Append`/`Close` only after an `Open` in the same transaction.
-unsafe fn emit(ctx: *mut pg_sys::LogicalDecodingContext, piece: Piece, bytes: &[u8]) {
+unsafe fn emit(ctx: *mut pg_sys::LogicalDecodingContext, writes: &mut Writes, piece: Piece, bytes: &[u8]) {
     if matches!(piece, Piece::Whole | Piece::Open) {
         if bytes.len() >= OUT_LIMIT {
             too_big(bytes.len(), false);
@@ -190,7 +214,15 @@ unsafe fn emit(ctx: *mut pg_sys::LogicalDecodingContext, piece: Piece, bytes: &[
     (*out).len += bytes.len() as i32;
     *(*out).data.add((*out).len as usize) = 0;
     if matches!(piece, Piece::Whole | Piece::Close) {
+        let written = (*out).len as usize;
+        let old_cxt = pg_sys::MemoryContextSwitchTo(writes.cxt);
         pg_sys::OutputPluginWrite(ctx, true);
+        pg_sys::MemoryContextSwitchTo(old_cxt);
+        writes.since_reset += written;
+        if writes.since_reset >= WRITES_RESET_BYTES {
+            pg_sys::MemoryContextReset(writes.cxt);
+            writes.since_reset = 0;
+        }
     }
 }
 
@@ -218,9 +250,9 @@ pub unsafe extern "C-unwind" fn begin(ctx: *mut pg_sys::LogicalDecodingContext, 
     if s.opts.format_version == 1 {
         s.entries = 0;
         v1::begin(&mut s.out, &s.opts, &s.txn);
-        emit(ctx, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Open }, &s.out);
+        emit(ctx, &mut s.writes, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Open }, &s.out);
     } else if v2::begin(&mut s.out, &s.opts, &s.txn) {
-        emit(ctx, Piece::Whole, &s.out);
+        emit(ctx, &mut s.writes, Piece::Whole, &s.out);
     }
 }
 
@@ -236,9 +268,9 @@ pub unsafe extern "C-unwind" fn commit(
     s.out.clear();
     if s.opts.format_version == 1 {
         v1::commit(&mut s.out, &s.opts);
-        emit(ctx, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Close }, &s.out);
+        emit(ctx, &mut s.writes, if s.opts.write_in_chunks { Piece::Whole } else { Piece::Close }, &s.out);
     } else if v2::commit(&mut s.out, &s.opts, &s.txn, commit_lsn) {
-        emit(ctx, Piece::Whole, &s.out);
+        emit(ctx, &mut s.writes, Piece::Whole, &s.out);
     }
 }
 
@@ -342,7 +374,7 @@ pub unsafe extern "C-unwind" fn change(
 
     let change_cxt = s.change_cxt;
     let old_cxt = pg_sys::MemoryContextSwitchTo(change_cxt);
-    let State { opts, cache, out, new_row, old_row, txn: info, txn_ts_key, entries, .. } = &mut *s;
+    let State { opts, cache, out, writes, new_row, old_row, txn: info, txn_ts_key, entries, .. } = &mut *s;
     let entry = cache.get(relation, opts);
     if opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
         // SAFETY: the change's tuples stay valid for the whole callback.
@@ -379,7 +411,7 @@ pub unsafe extern "C-unwind" fn change(
                 if let Some(w) = warning {
                     pgrx::warning!("{}", w);
                 }
-                emit(ctx, piece, out);
+                emit(ctx, writes, piece, out);
             }
             Err(format::Skipped(w)) => pgrx::warning!("{}", w),
         }
@@ -417,10 +449,10 @@ pub unsafe extern "C-unwind" fn truncate(
         s.out.clear();
         if v1 {
             v1::truncate(&mut s.out, &s.opts, &mut s.entries, &entry.meta);
-            emit(ctx, v1_entry_piece(&s.opts), &s.out);
+            emit(ctx, &mut s.writes, v1_entry_piece(&s.opts), &s.out);
         } else {
             v2::truncate(&mut s.out, &s.opts, &s.txn, (*change).lsn, &entry.meta);
-            emit(ctx, Piece::Whole, &s.out);
+            emit(ctx, &mut s.writes, Piece::Whole, &s.out);
         }
     }
     pg_sys::MemoryContextSwitchTo(old_cxt);
@@ -456,10 +488,10 @@ pub unsafe extern "C-unwind" fn message(
     if s.opts.format_version == 1 {
         v1::message(&mut s.out, &s.opts, &mut s.entries, transactional, prefix, content, s.utf8_db);
         // A non-transactional message is a document of its own.
-        emit(ctx, if transactional { v1_entry_piece(&s.opts) } else { Piece::Whole }, &s.out);
+        emit(ctx, &mut s.writes, if transactional { v1_entry_piece(&s.opts) } else { Piece::Whole }, &s.out);
     } else {
         v2::message(&mut s.out, &s.opts, txn_info, lsn, prefix, content, s.utf8_db);
-        emit(ctx, Piece::Whole, &s.out);
+        emit(ctx, &mut s.writes, Piece::Whole, &s.out);
     }
 }
 
