@@ -124,8 +124,19 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
 /// written inside another JSON string): `"` becomes `\\\"`, `\` becomes
 /// `\\\\`, and every other escape `\x` becomes `\\x`.
 pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
-    let mut start = 0;
+    // Most strings (jsonb keys and short values) need no escaping at all.
     let mut i = 0;
+    while i + 8 <= s.len() && clean8(s[i..i + 8].try_into().unwrap()) {
+        i += 8;
+    }
+    while i < s.len() && ESCAPE[s[i] as usize] == 0 {
+        i += 1;
+    }
+    if i == s.len() {
+        append(out, s);
+        return;
+    }
+    let mut start = 0;
     while i < s.len() {
         if i + 8 <= s.len() && clean8(s[i..i + 8].try_into().unwrap()) {
             i += 8;
@@ -265,28 +276,30 @@ pub fn classify_builtin_number(text: &[u8]) -> NumberText {
     }
 }
 
+/// "00" to "99": two decimal digits per table lookup.
+pub const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+
 /// Appends an unsigned decimal number.
 #[inline]
 pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut digits = 1;
-    let mut rest = v / 10;
-    while rest != 0 {
-        digits += 1;
-        rest /= 10;
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        let r = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
     }
-    out.reserve(digits);
-    let len = out.len();
-    // SAFETY: `reserve` made room for `digits` more bytes; every one of them
-    // is written below before the length covers it. (A copy from a stack
-    // buffer cost a libc memmove call per number.)
-    unsafe {
-        let p = out.as_mut_ptr().add(len);
-        for i in (0..digits).rev() {
-            *p.add(i) = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-        out.set_len(len + digits);
+    if v >= 10 {
+        let r = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[r..r + 2]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
     }
+    append(out, &buf[i..]);
 }
 
 /// Appends a signed decimal number (same text as PostgreSQL's int2/4/8 output).
@@ -449,5 +462,22 @@ mod tests {
         v.push(b' ');
         push_lsn(&mut v, 0);
         assert_eq!(String::from_utf8(v).unwrap(), "-9223372036854775808 0 18446744073709551615 1/AB 0/0");
+        // Every digit count, at and around each power of ten.
+        let mut p = 1u64;
+        for _ in 0..20 {
+            for x in [p - 1, p, p + 1, p.wrapping_mul(7).wrapping_add(3)] {
+                for neg in [false, true] {
+                    let mut v = b"x".to_vec();
+                    if neg && x <= i64::MAX as u64 {
+                        push_i64(&mut v, -(x as i64));
+                        assert_eq!(v, format!("x{}", -(x as i64)).into_bytes());
+                    } else {
+                        push_u64(&mut v, x);
+                        assert_eq!(v, format!("x{x}").into_bytes());
+                    }
+                }
+            }
+            p = p.saturating_mul(10);
+        }
     }
 }

@@ -184,26 +184,31 @@ struct Child<'a> {
 }
 
 impl Child<'_> {
+    #[inline]
     fn write(&self, out: &mut Vec<u8>, depth: u32, twice: bool) -> bool {
-        // Numerics and containers start after padding up to a 4-byte offset
-        // within the data area; the padding is part of the child's length.
-        let bytes = match self.kind {
-            IS_NUMERIC | IS_CONTAINER => self.data.get(int_align(self.start).min(self.end)..self.end),
-            _ => self.data.get(self.start..self.end),
-        };
-        let Some(bytes) = bytes else { return false };
         match self.kind {
-            IS_STRING if twice => {
-                out.extend_from_slice(b"\\\"");
-                json::escape_twice_into(out, bytes);
-                out.extend_from_slice(b"\\\"");
+            IS_STRING => {
+                let Some(bytes) = self.data.get(self.start..self.end) else { return false };
+                if twice {
+                    out.extend_from_slice(b"\\\"");
+                    json::escape_twice_into(out, bytes);
+                    out.extend_from_slice(b"\\\"");
+                } else {
+                    json::string(out, bytes);
+                }
             }
-            IS_STRING => json::string(out, bytes),
             IS_FALSE => out.extend_from_slice(b"false"),
             IS_TRUE => out.extend_from_slice(b"true"),
             IS_NULL => out.extend_from_slice(b"null"),
-            IS_CONTAINER => return container(out, bytes, depth + 1, twice),
+            // Numerics and containers start after padding up to a 4-byte
+            // offset within the data area; the padding is part of the
+            // child's length.
+            IS_CONTAINER => {
+                let Some(bytes) = self.data.get(int_align(self.start).min(self.end)..self.end) else { return false };
+                return container(out, bytes, depth + 1, twice);
+            }
             IS_NUMERIC => {
+                let Some(bytes) = self.data.get(int_align(self.start).min(self.end)..self.end) else { return false };
                 // jsonb numbers are never NaN or infinite; anything else is
                 // not a jsonb this code knows.
                 let Some(payload) = varlena_payload(bytes) else {

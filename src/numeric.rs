@@ -48,92 +48,78 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     if digits.len() % 2 != 0 {
         return false;
     }
-    let ndigits = (digits.len() / 2) as i32;
-    // Base-10000 digit `d` (0 beyond the stored ones); None when out of range.
-    let digit = |d: i32| -> Option<u16> {
-        if d >= 0 && d < ndigits {
-            let k = d as usize * 2;
-            let v = u16::from_ne_bytes([digits[k], digits[k + 1]]);
-            (v <= 9999).then_some(v)
-        } else {
-            Some(0)
-        }
-    };
+    let ndigits = digits.len() / 2;
+    let digit_at = |d: usize| u16::from_ne_bytes([digits[2 * d], digits[2 * d + 1]]);
+    if (0..ndigits).any(|d| digit_at(d) > 9999) {
+        return false;
+    }
+    // Base-10000 digit `d` (0 beyond the stored ones).
+    let digit = |d: i32| if d >= 0 && (d as usize) < ndigits { digit_at(d as usize) } else { 0 };
     // Sign, integer digits, point, fraction digits rounded up to whole groups.
     let max = 1 + (weight.max(0) as usize + 1) * 4 + 1 + dscale as usize + 4;
     out.reserve(max);
     let base = out.len();
-    let mut w = Writer { spare: &mut out.spare_capacity_mut()[..max], n: 0 };
-    if negative {
-        w.put(b"-");
-    }
-    let mut d;
-    if weight < 0 {
-        d = weight + 1;
-        w.put(b"0");
-    } else {
-        // The first group drops its leading zeros; the others print 4 digits.
-        let Some(first) = digit(0) else { return false };
-        let four = four_digits(first);
-        let skip = match first {
-            1000.. => 0,
-            100.. => 1,
-            10.. => 2,
-            _ => 3,
+    // SAFETY: `reserve` made room for `max` bytes after `base`; the writes
+    // below stay within that bound (sign, at most weight + 1 integer groups
+    // or a lone 0, the point, and whole fraction groups covering dscale), and
+    // the length set at the end covers only bytes written.
+    unsafe {
+        let start = out.as_mut_ptr().add(base);
+        let mut p = start;
+        let put = |p: &mut *mut u8, bytes: &[u8]| {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), *p, bytes.len());
+            *p = p.add(bytes.len());
         };
-        w.put(&four[skip..]);
-        d = 1;
-        while d <= weight {
-            let Some(dig) = digit(d) else { return false };
-            w.put(&four_digits(dig));
-            d += 1;
+        if negative {
+            put(&mut p, b"-");
         }
-    }
-    let mut len = w.n;
-    if dscale > 0 {
-        w.put(b".");
-        len = w.n + dscale as usize;
-        let mut i = 0;
-        while i < dscale {
-            let Some(dig) = digit(d) else { return false };
-            w.put(&four_digits(dig));
-            d += 1;
-            i += 4;
+        let mut d;
+        if weight < 0 {
+            d = weight + 1;
+            put(&mut p, b"0");
+        } else {
+            // The first group drops its leading zeros; the others print 4 digits.
+            let first = digit(0);
+            let skip = match first {
+                1000.. => 0,
+                100.. => 1,
+                10.. => 2,
+                _ => 3,
+            };
+            for &b in &four_digits(first)[skip..] {
+                put(&mut p, &[b]);
+            }
+            d = 1;
+            while d <= weight {
+                put(&mut p, &four_digits(digit(d)));
+                d += 1;
+            }
         }
+        let mut len = p.offset_from(start) as usize;
+        if dscale > 0 {
+            put(&mut p, b".");
+            len += 1 + dscale as usize;
+            let mut i = 0;
+            while i < dscale {
+                put(&mut p, &four_digits(digit(d)));
+                d += 1;
+                i += 4;
+            }
+        }
+        // The last group may carry digits beyond the display scale: `len`
+        // stops before them.
+        debug_assert!(len <= p.offset_from(start) as usize && len <= max);
+        out.set_len(base + len);
     }
-    // The last group may carry digits beyond the display scale: `len` stops
-    // before them.
-    debug_assert!(len <= w.n);
-    // SAFETY: `put` initialised the first `w.n` >= `len` spare bytes.
-    unsafe { out.set_len(base + len) };
     true
-}
-
-/// Writes into a vector's reserved spare capacity (no capacity check per
-/// byte; the slice bounds still are).
-struct Writer<'a> {
-    spare: &'a mut [std::mem::MaybeUninit<u8>],
-    n: usize,
-}
-
-impl Writer<'_> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.spare[self.n].write(b);
-            self.n += 1;
-        }
-    }
 }
 
 /// The four decimal digits of a base-10000 digit.
 #[inline]
 fn four_digits(v: u16) -> [u8; 4] {
-    const PAIRS: &[u8; 200] =
-        b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
-5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
+    let pairs = crate::json::DIGIT_PAIRS;
     let (hi, lo) = ((v / 100) as usize * 2, (v % 100) as usize * 2);
-    [PAIRS[hi], PAIRS[hi + 1], PAIRS[lo], PAIRS[lo + 1]]
+    [pairs[hi], pairs[hi + 1], pairs[lo], pairs[lo + 1]]
 }
 
 #[cfg(test)]
