@@ -30,8 +30,45 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-fn pad2(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&[b'0' + (v / 10) as u8, b'0' + (v % 10) as u8]);
+/// The text is built in a stack buffer (at most 41 bytes: a 6-digit year,
+/// the fraction, a `+HHH:MM:SS` offset and ` BC`) and appended once.
+struct Text {
+    buf: [u8; 48],
+    n: usize,
+}
+
+impl Text {
+    #[inline]
+    fn byte(&mut self, b: u8) {
+        self.buf[self.n] = b;
+        self.n += 1;
+    }
+
+    /// Two digits of `v` (< 100).
+    #[inline]
+    fn pad2(&mut self, v: u32) {
+        let i = v as usize * 2;
+        self.buf[self.n..self.n + 2].copy_from_slice(&crate::json::DIGIT_PAIRS[i..i + 2]);
+        self.n += 2;
+    }
+
+    /// `v` in decimal, at least `width` digits.
+    fn number(&mut self, v: u64, width: usize) {
+        let mut digits = [0u8; 20];
+        let mut k = digits.len();
+        let mut v = v;
+        loop {
+            k -= 1;
+            digits[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 && digits.len() - k >= width {
+                break;
+            }
+        }
+        let len = digits.len() - k;
+        self.buf[self.n..self.n + len].copy_from_slice(&digits[k..]);
+        self.n += len;
+    }
 }
 
 /// Appends the ISO text of `timestamp` (microseconds from 2000-01-01, as
@@ -51,30 +88,24 @@ pub fn iso_timestamp(out: &mut Vec<u8>, timestamp: i64, utc_offset: Option<i32>)
     let (year, month, day) = civil_from_days(days + PG_EPOCH_DAYS);
     let bc = year <= 0;
     let shown_year = if bc { 1 - year } else { year };
-    if shown_year < 1000 {
-        out.extend(std::iter::repeat_n(
-            b'0',
-            if shown_year < 10 {
-                3
-            } else if shown_year < 100 {
-                2
-            } else {
-                1
-            },
-        ));
+    let mut t = Text { buf: [0; 48], n: 0 };
+    if (1000..10_000).contains(&shown_year) {
+        t.pad2((shown_year / 100) as u32);
+        t.pad2((shown_year % 100) as u32);
+    } else {
+        t.number(shown_year as u64, 4);
     }
-    crate::json::push_u64(out, shown_year as u64);
-    out.push(b'-');
-    pad2(out, month);
-    out.push(b'-');
-    pad2(out, day);
-    out.push(b' ');
+    t.byte(b'-');
+    t.pad2(month);
+    t.byte(b'-');
+    t.pad2(day);
+    t.byte(b' ');
     let secs = (time / 1_000_000) as u32;
-    pad2(out, secs / 3600);
-    out.push(b':');
-    pad2(out, secs / 60 % 60);
-    out.push(b':');
-    pad2(out, secs % 60);
+    t.pad2(secs / 3600);
+    t.byte(b':');
+    t.pad2(secs / 60 % 60);
+    t.byte(b':');
+    t.pad2(secs % 60);
     let mut fraction = (time % 1_000_000) as u32;
     if fraction != 0 {
         let mut digits = 6;
@@ -82,35 +113,32 @@ pub fn iso_timestamp(out: &mut Vec<u8>, timestamp: i64, utc_offset: Option<i32>)
             fraction /= 10;
             digits -= 1;
         }
-        out.push(b'.');
-        let start = out.len();
-        out.extend(std::iter::repeat_n(b'0', digits));
-        for k in (start..start + digits).rev() {
-            out[k] = b'0' + (fraction % 10) as u8;
-            fraction /= 10;
-        }
+        t.byte(b'.');
+        t.number(fraction as u64, digits);
     }
     if let Some(offset) = utc_offset {
-        out.push(if offset >= 0 { b'+' } else { b'-' });
+        t.byte(if offset >= 0 { b'+' } else { b'-' });
         let a = offset.unsigned_abs();
         let (h, m, s) = (a / 3600, a / 60 % 60, a % 60);
         if h >= 100 {
-            crate::json::push_u64(out, h as u64);
+            t.number(h as u64, 2);
         } else {
-            pad2(out, h);
+            t.pad2(h);
         }
         if m != 0 || s != 0 {
-            out.push(b':');
-            pad2(out, m);
+            t.byte(b':');
+            t.pad2(m);
         }
         if s != 0 {
-            out.push(b':');
-            pad2(out, s);
+            t.byte(b':');
+            t.pad2(s);
         }
     }
     if bc {
-        out.extend_from_slice(b" BC");
+        t.buf[t.n..t.n + 3].copy_from_slice(b" BC");
+        t.n += 3;
     }
+    crate::json::append(out, &t.buf[..t.n]);
     true
 }
 
@@ -143,6 +171,14 @@ mod tests {
         assert_eq!(ts(-730_120 * D, None), "0001-12-31 00:00:00 BC");
         assert_eq!(ts(-730_120 * D, Some(0)), "0001-12-31 00:00:00+00 BC");
         assert_eq!(ts(2_921_940 * D, None), "10000-01-01 00:00:00");
+        assert_eq!(ts(-36_524 * D + 3 * S + 4_500, Some(-3_600)), "1899-12-31 23:00:03.0045-01");
+        assert_eq!(ts(-693_961 * D, None), "0099-12-31 00:00:00");
+        assert_eq!(ts(-726_468 * D, None), "0010-12-31 00:00:00");
+        assert_eq!(ts(-729_755 * D, None), "0001-12-31 00:00:00");
+        assert_eq!(ts(-730_485 * D, None), "0001-01-01 00:00:00 BC");
+        assert_eq!(ts(-2_451_545 * D, None), "4714-11-24 00:00:00 BC");
+        assert_eq!(ts(106_751_982 * D + 4 * 3600 * S, Some(0)), "294276-12-31 04:00:00+00");
+        assert_eq!(ts(7 * S + 123_456, Some(-(15 * 3600 + 59 * 60 + 59))), "1999-12-31 08:00:08.123456-15:59:59");
     }
 
     #[test]
