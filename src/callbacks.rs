@@ -332,6 +332,7 @@ unsafe fn deform(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEnt
 /// # Safety
 /// `values` were deformed from a tuple of `entry`'s relation and stay valid
 /// (the change callback's tuples, or copies in the change memory context).
+#[inline(always)]
 unsafe fn render(out: &mut Vec<u8>, entry: &RelEntry, values: &[pg_sys::Datum], k: usize, as_string: bool, as_base: bool) {
     let col = &entry.columns[k];
     let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;

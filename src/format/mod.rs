@@ -46,9 +46,10 @@ pub struct TypeOut {
     pub pk_token: Vec<u8>,
     /// Type OID printed with include-type-oids.
     pub oid: u32,
-    /// Format version 2: the start of the column's object up to its value,
-    /// `{"name":..[,"type":..][,"typeoid":..],"value":`, the same in every row.
-    pub v2_head: Vec<u8>,
+    /// Format version 2: `},` then the start of the column's object up to
+    /// its value, `{"name":..[,"type":..][,"typeoid":..],"value":`, the same
+    /// in every row (the first column of a row skips the `},`).
+    pub v2_next_head: Vec<u8>,
 }
 
 /// What a relation looks like for the emitters.
@@ -79,7 +80,7 @@ impl RelMeta {
             crate::json::type_name(&mut out.token, name, false);
             crate::json::type_name(&mut out.pk_token, name, true);
             if o.format_version == 2 {
-                out.v2_head = v2::column_head(o, &c.name, &out);
+                out.v2_next_head = [b"},".as_slice(), &v2::column_head(o, &c.name, &out)].concat();
             }
             c.out = out;
         }
@@ -117,7 +118,7 @@ pub struct Row<'a> {
 
 impl Row<'_> {
     /// Appends the JSON token of `cell` (`null` for a NULL).
-    #[inline]
+    #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>, cell: Cell) {
         match cell {
             Cell::Value(s, e) => crate::json::append(out, &self.arena[s as usize..e as usize]),

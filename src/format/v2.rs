@@ -101,7 +101,29 @@ pub fn column_head(o: &Options, name: &[u8], t: &TypeOut) -> Vec<u8> {
 
 const VALUE_KEY: &[u8] = b",\"value\":";
 
+/// The columns of a row with none of the per-column extras (the common
+/// case): each column's precomputed head, with the previous column's `},`
+/// folded into it, then its value.
+fn plain_columns(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_>) {
+    let mut first = true;
+    for (col, &cell) in rel.columns.iter().zip(row.cells) {
+        if cell == Cell::Unchanged {
+            continue;
+        }
+        let head = &col.out.v2_next_head;
+        json::append(out, if first { &head[2..] } else { head });
+        first = false;
+        row.write(out, cell);
+    }
+    if !first {
+        out.push(b'}');
+    }
+}
+
 fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: TupleKind) {
+    if kind == TupleKind::Columns && !o.include_not_null && !o.include_column_positions && !o.include_default {
+        return plain_columns(out, rel, row);
+    }
     let mut first = true;
     for (col, &cell) in rel.columns.iter().zip(row.cells) {
         let member = match kind {
@@ -116,7 +138,7 @@ fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: Tupl
             out.push(b',');
         }
         first = false;
-        let head = &col.out.v2_head;
+        let head = &col.out.v2_next_head[2..];
         if kind != TupleKind::Pk {
             json::append(out, head);
             row.write(out, cell);
