@@ -105,7 +105,7 @@ fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Resul
         }
         (_, true) => json::string(out, text),
         (NumberText::Special, false) => out.extend_from_slice(b"null"),
-        (NumberText::Plain, false) => out.extend_from_slice(text),
+        (NumberText::Plain, false) => json::append(out, text),
     }
     Ok(())
 }
