@@ -7,7 +7,7 @@
 
 use crate::compat;
 use crate::datum::{self, NotANumber};
-use crate::format::{self, v1, v2, Cell, Change, ChangeKind, Row, TxnInfo};
+use crate::format::{self, v1, v2, Cell, Change, ChangeKind, Render, Row, TxnInfo};
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::relation::{RelEntry, RelationCache};
 use pgrx::pg_sys;
@@ -326,22 +326,40 @@ unsafe fn deform(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEnt
     }
 }
 
-/// Appends the JSON token of live column `k` of a deformed row (a
-/// `Cell::Deferred`, so neither NULL nor unchanged TOAST).
-///
-/// # Safety
-/// `values` were deformed from a tuple of `entry`'s relation and stay valid
-/// (the change callback's tuples, or copies in the change memory context).
-#[inline(always)]
-unsafe fn render(out: &mut Vec<u8>, entry: &RelEntry, values: &[pg_sys::Datum], k: usize, as_string: bool, as_base: bool) {
-    let col = &entry.columns[k];
-    let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
-    let kind = match col.base_kind {
-        Some(base) if as_base => base,
-        _ => col.kind,
-    };
-    if let Err(NotANumber(msg)) = datum::write_value(out, kind, finfo, values[col.att_index], as_string) {
-        pgrx::error!("{}", msg);
+/// Renders the values of a deformed row as the emitter prints them.
+struct DatumRender<'a> {
+    entry: &'a RelEntry,
+    values: &'a [pg_sys::Datum],
+    as_string: bool,
+    as_base: bool,
+}
+
+impl<'a> DatumRender<'a> {
+    /// # Safety
+    /// `values` were deformed from a tuple of `entry`'s relation and stay
+    /// valid while the renderer is used (the change callback's tuples).
+    unsafe fn new(entry: &'a RelEntry, values: &'a [pg_sys::Datum], o: &Options) -> Self {
+        DatumRender { entry, values, as_string: o.numeric_data_types_as_string, as_base: v1::domains_as_base(o) }
+    }
+}
+
+impl Render for DatumRender<'_> {
+    /// The JSON token of live column `k` (a `Cell::Deferred`: neither NULL
+    /// nor unchanged TOAST).
+    #[inline(always)]
+    fn render(&self, out: &mut Vec<u8>, k: usize) {
+        let col = &self.entry.columns[k];
+        let finfo = &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+        let kind = match col.base_kind {
+            Some(base) if self.as_base => base,
+            _ => col.kind,
+        };
+        // SAFETY: the datum belongs to this column of a live tuple (see `new`),
+        // and finfo is the column type's output function.
+        let written = unsafe { datum::write_value(out, kind, finfo, self.values[col.att_index], self.as_string) };
+        if let Err(NotANumber(msg)) = written {
+            pgrx::error!("{}", msg);
+        }
     }
 }
 
@@ -389,17 +407,16 @@ pub unsafe extern "C-unwind" fn change(
             deform(t, relation, entry, old_row);
         }
         fill_txn(info, txn_ts_key, opts, txn);
-        let (as_string, as_base) = (opts.numeric_data_types_as_string, v1::domains_as_base(opts));
         let entry: &RelEntry = entry;
         // SAFETY (both): the rows were just deformed from this change's tuples.
-        let render_new = |out: &mut Vec<u8>, k: usize| render(out, entry, &new_row.values, k, as_string, as_base);
-        let render_old = |out: &mut Vec<u8>, k: usize| render(out, entry, &old_row.values, k, as_string, as_base);
+        let render_new = DatumRender::new(entry, &new_row.values, opts);
+        let render_old = DatumRender::new(entry, &old_row.values, opts);
         let c = Change {
             kind,
             lsn: (*change).lsn,
             rel: &entry.meta,
-            new: new.map(|_| Row { cells: &new_row.cells, arena: &[], render: Some(&render_new) }),
-            old: old.map(|_| Row { cells: &old_row.cells, arena: &[], render: Some(&render_old) }),
+            new: new.map(|_| Row { cells: &new_row.cells, arena: &[], render: &render_new }),
+            old: old.map(|_| Row { cells: &old_row.cells, arena: &[], render: &render_old }),
         };
         out.clear();
         let result = if opts.format_version == 1 {

@@ -109,7 +109,7 @@ pub fn iso_timestamp(out: &mut Vec<u8>, timestamp: i64, utc_offset: Option<i32>)
     let mut fraction = (time % 1_000_000) as u32;
     if fraction != 0 {
         let mut digits = 6;
-        while fraction % 10 == 0 {
+        while fraction.is_multiple_of(10) {
             fraction /= 10;
             digits -= 1;
         }

@@ -152,17 +152,11 @@ fn atoi(s: &[u8]) -> i32 {
 }
 
 /// The table filters of one decoding session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TableFilter {
     pub filter: Vec<TablePattern>,
     /// None: all tables (the default). Some(empty): no table at all.
     pub add: Option<Vec<TablePattern>>,
-}
-
-impl Default for TableFilter {
-    fn default() -> Self {
-        TableFilter { filter: Vec::new(), add: None }
-    }
 }
 
 impl TableFilter {

@@ -104,34 +104,52 @@ pub enum Cell {
     Deferred(u32),
 }
 
-/// Writes the JSON token of the value in live column `index` of a row.
-pub type Render<'a> = &'a dyn Fn(&mut Vec<u8>, usize);
-
-/// A decoded tuple: one cell per live column of its `RelMeta`.
-#[derive(Clone, Copy)]
-pub struct Row<'a> {
-    pub cells: &'a [Cell],
-    pub arena: &'a [u8],
-    /// Renders `Cell::Deferred` values (None when the row has none).
-    pub render: Option<Render<'a>>,
+/// Writes the JSON token of a deferred value (by its live column index).
+/// The emitters are generic over it, so the callbacks' renderer is inlined
+/// into the loops that print the columns.
+pub trait Render {
+    fn render(&self, out: &mut Vec<u8>, index: usize);
 }
 
-impl Row<'_> {
+/// The renderer of rows whose values all sit in their arena.
+#[derive(Debug, Clone, Copy)]
+pub struct NoRender;
+
+impl Render for NoRender {
+    fn render(&self, _: &mut Vec<u8>, _: usize) {
+        unreachable!("a deferred cell comes with its renderer")
+    }
+}
+
+/// A decoded tuple: one cell per live column of its `RelMeta`.
+pub struct Row<'a, R: Render = NoRender> {
+    pub cells: &'a [Cell],
+    pub arena: &'a [u8],
+    /// Renders `Cell::Deferred` values.
+    pub render: &'a R,
+}
+
+impl<R: Render> Clone for Row<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Render> Copy for Row<'_, R> {}
+
+impl<R: Render> Row<'_, R> {
     /// Appends the JSON token of `cell` (`null` for a NULL).
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>, cell: Cell) {
         match cell {
             Cell::Value(s, e) => crate::json::append(out, &self.arena[s as usize..e as usize]),
-            Cell::Deferred(i) => match self.render {
-                Some(render) => render(out, i as usize),
-                None => unreachable!("a deferred cell comes with its renderer"),
-            },
+            Cell::Deferred(i) => self.render.render(out, i as usize),
             Cell::Null | Cell::Unchanged => out.extend_from_slice(b"null"),
         }
     }
 }
 
-impl std::fmt::Debug for Row<'_> {
+impl<R: Render> std::fmt::Debug for Row<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Row").field("cells", &self.cells).field("arena", &self.arena).finish_non_exhaustive()
     }
@@ -166,14 +184,22 @@ impl ChangeKind {
 }
 
 /// An INSERT/UPDATE/DELETE ready to be written.
-#[derive(Debug, Clone, Copy)]
-pub struct Change<'a> {
+#[derive(Debug)]
+pub struct Change<'a, R: Render = NoRender> {
     pub kind: ChangeKind,
     pub lsn: u64,
     pub rel: &'a RelMeta,
-    pub new: Option<Row<'a>>,
-    pub old: Option<Row<'a>>,
+    pub new: Option<Row<'a, R>>,
+    pub old: Option<Row<'a, R>>,
 }
+
+impl<R: Render> Clone for Change<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R: Render> Copy for Change<'_, R> {}
 
 /// Why a change was not written; the callback turns it into a WARNING.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 //! and comma placement are wal2json's: in pretty mode the comma between two
 //! entries starts the later entry (`\n\t\t,{`).
 
-use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Row, Skipped, TxnInfo};
+use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Render, Row, Skipped, TxnInfo};
 use crate::json;
 use crate::options::Options;
 
@@ -253,7 +253,7 @@ where
 }
 
 /// `"name":<sp>[` then the row's values, `,<sp>`-separated, then `]`.
-fn values(out: &mut Vec<u8>, w: &Ws, row: Row<'_>, cells: impl Iterator<Item = Cell>) {
+fn values<R: Render>(out: &mut Vec<u8>, w: &Ws, row: Row<'_, R>, cells: impl Iterator<Item = Cell>) {
     out.push(b'[');
     for (i, cell) in cells.enumerate() {
         if i > 0 {
@@ -266,7 +266,7 @@ fn values(out: &mut Vec<u8>, w: &Ws, row: Row<'_>, cells: impl Iterator<Item = C
 }
 
 /// columnnames, columntypes, ..., columnvalues of the new row.
-fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, comma_after: bool) {
+fn columns<R: Render>(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_, R>, comma_after: bool) {
     let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
     if !rel.v1_heads.columns.is_empty() && !row.cells.contains(&Cell::Unchanged) {
         json::append(out, &rel.v1_heads.columns);
@@ -279,7 +279,14 @@ fn columns(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
 }
 
 /// The `oldkeys` object: the selected columns of `row` that are not NULL.
-fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, index_columns_only: bool) {
+fn oldkeys<R: Render>(
+    out: &mut Vec<u8>,
+    o: &Options,
+    w: &Ws,
+    rel: &RelMeta,
+    row: Row<'_, R>,
+    index_columns_only: bool,
+) {
     let identity_only = index_columns_only && rel.has_identity_index;
     let member = |c: &ColumnMeta| !identity_only || c.in_identity;
     let sel = || {
@@ -293,7 +300,11 @@ fn oldkeys(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_>, 
     w.nl(out);
     // Every member present: the relation's precomputed arrays apply.
     let head = if identity_only { &rel.v1_heads.identity_keys } else { &rel.v1_heads.all_keys };
-    let complete = rel.columns.iter().zip(row.cells).all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..) | Cell::Deferred(_)));
+    let complete = rel
+        .columns
+        .iter()
+        .zip(row.cells)
+        .all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..) | Cell::Deferred(_)));
     if !head.is_empty() && complete {
         json::append(out, head);
     } else {
@@ -329,7 +340,7 @@ fn table_name(rel: &RelMeta) -> String {
 
 /// One insert/update/delete entry. `entries` counts the entries written in
 /// this transaction so far (it decides the comma) and is advanced here.
-pub fn change(out: &mut Vec<u8>, o: &Options, entries: &mut u64, c: &Change<'_>) -> Result<(), Skipped> {
+pub fn change<R: Render>(out: &mut Vec<u8>, o: &Options, entries: &mut u64, c: &Change<'_, R>) -> Result<(), Skipped> {
     let rel = c.rel;
     let identity_known = rel.has_identity_index || rel.replident_full;
     match c.kind {
@@ -466,6 +477,7 @@ pub fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::NoRender;
 
     fn col(name: &str, ty: &str, typname: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
@@ -507,7 +519,7 @@ mod tests {
         new: Option<&'a [Cell]>,
         old: Option<&'a [Cell]>,
     ) -> Change<'a> {
-        let row = |cells| Row { cells, arena: ARENA, render: None };
+        let row = |cells| Row { cells, arena: ARENA, render: &NoRender };
         Change { kind, lsn: 0, rel, new: new.map(row), old: old.map(row) }
     }
 

@@ -3,7 +3,7 @@
 //! Key order, optional keys and the identity rules are wal2json's
 //! (`{"action":"I","schema":...,"table":...,"columns":[...]}` and friends).
 
-use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Row, Skipped, TxnInfo, TypeOut};
+use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Render, Row, Skipped, TxnInfo, TypeOut};
 use crate::json;
 use crate::options::Options;
 
@@ -104,7 +104,7 @@ const VALUE_KEY: &[u8] = b",\"value\":";
 /// The columns of a row with none of the per-column extras (the common
 /// case): each column's precomputed head, with the previous column's `},`
 /// folded into it, then its value.
-fn plain_columns(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_>) {
+fn plain_columns<R: Render>(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_, R>) {
     let mut first = true;
     for (col, &cell) in rel.columns.iter().zip(row.cells) {
         if cell == Cell::Unchanged {
@@ -120,7 +120,7 @@ fn plain_columns(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_>) {
     }
 }
 
-fn tuple(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_>, kind: TupleKind) {
+fn tuple<R: Render>(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_, R>, kind: TupleKind) {
     if kind == TupleKind::Columns && !o.include_not_null && !o.include_column_positions && !o.include_default {
         return plain_columns(out, rel, row);
     }
@@ -171,7 +171,12 @@ fn qualified(rel: &RelMeta) -> String {
 
 /// Writes one I/U/D object. Returns Err when wal2json skips the change (with
 /// its WARNING text), or Ok with a WARNING to raise although the change is written.
-pub fn change(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, c: &Change<'_>) -> Result<Option<String>, Skipped> {
+pub fn change<R: Render>(
+    out: &mut Vec<u8>,
+    o: &Options,
+    txn: &TxnInfo,
+    c: &Change<'_, R>,
+) -> Result<Option<String>, Skipped> {
     let rel = c.rel;
     let has_identity = rel.has_identity_index || rel.replident_full;
     match c.kind {
@@ -285,6 +290,7 @@ pub fn message(
 mod tests {
     use super::*;
     use crate::format::ColumnMeta;
+    use crate::format::NoRender;
 
     fn col(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
@@ -341,7 +347,7 @@ mod tests {
             kind: ChangeKind::Insert,
             lsn: 0x16B_1234,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
             old: None,
         };
         let mut out = Vec::new();
@@ -375,8 +381,8 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0x1_0000_0010,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
-            old: Some(Row { cells: &old, arena: ARENA, render: None }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
+            old: Some(Row { cells: &old, arena: ARENA, render: &NoRender }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &txn, &c).unwrap();
@@ -400,7 +406,7 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
             old: None,
         };
         let mut out = Vec::new();
@@ -418,7 +424,7 @@ mod tests {
         r.has_identity_index = false;
         r.has_pk = false;
         let cells = new_row();
-        let c = Change { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: None };
+        let c = Change::<NoRender> { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: None };
         let mut out = Vec::new();
         assert_eq!(
             change(&mut out, &o, &TxnInfo::default(), &c),
@@ -429,7 +435,7 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: None }),
+            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
             old: None,
         };
         assert!(change(&mut out, &o, &TxnInfo::default(), &c).is_err());
@@ -448,7 +454,7 @@ mod tests {
             lsn: 0,
             rel: &r,
             new: None,
-            old: Some(Row { cells: &old, arena: ARENA, render: None }),
+            old: Some(Row { cells: &old, arena: ARENA, render: &NoRender }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &TxnInfo::default(), &c).unwrap();
