@@ -132,6 +132,7 @@ unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
 /// matches `kind`; `finfo` is that type's output function (initialised).
 /// Palloc'd results go to the current memory context, which the caller resets
 /// after each change.
+#[inline(always)]
 pub unsafe fn write_value(
     out: &mut Vec<u8>,
     kind: ValueKind,
