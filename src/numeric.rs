@@ -48,13 +48,24 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     if digits.len() % 2 != 0 {
         return false;
     }
-    let ndigits = digits.len() / 2;
-    let digit_at = |d: usize| u16::from_ne_bytes([digits[2 * d], digits[2 * d + 1]]);
-    if (0..ndigits).any(|d| digit_at(d) > 9999) {
-        return false;
-    }
-    // Base-10000 digit `d` (0 beyond the stored ones).
-    let digit = |d: i32| if d >= 0 && (d as usize) < ndigits { digit_at(d as usize) } else { 0 };
+    // The digits are read in order: `d` counts up from the first printed
+    // group (negative ones are the zeros between the point and the first
+    // stored digit; past the stored digits come zeros). Only printed digits
+    // are checked (above 9999 means a corrupt value).
+    let mut stored = digits.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]]));
+    let mut bad = false;
+    let mut digit = |d: i32| -> u16 {
+        if d < 0 {
+            return 0;
+        }
+        match stored.next() {
+            Some(v) if v > 9999 => {
+                bad = true;
+                0
+            }
+            v => v.unwrap_or(0),
+        }
+    };
     // Sign, integer digits, point, fraction digits rounded up to whole groups.
     let max = 1 + (weight.max(0) as usize + 1) * 4 + 1 + dscale as usize + 4;
     out.reserve(max);
@@ -109,6 +120,9 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
         // The last group may carry digits beyond the display scale: `len`
         // stops before them.
         debug_assert!(len <= p.offset_from(start) as usize && len <= max);
+        if bad {
+            return false;
+        }
         out.set_len(base + len);
     }
     true
