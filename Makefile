@@ -9,7 +9,7 @@ export PG_MAJOR := $(PG)
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
 export CARGO_FEATURE_FLAGS := --no-default-features --features pg$(PG)
 
-.PHONY: all deps build install demo test test-here test-matrix test-long bench unit regress protocol check-versions clean
+.PHONY: all deps build install demo test test-here test-matrix test-long bench bench-instructions unit regress protocol check-versions clean
 
 all: build
 
@@ -54,6 +54,12 @@ test-long: build
 # Decoding speed against wal2json, test_decoding and pgoutput (minutes; BENCH_SCALE=0.2 for a quick run).
 bench: build
 	/usr/bin/python3 tools/bench.py
+
+# Instructions per decode of the mixed workload (callgrind; about 2 minutes):
+# a load-independent check of the hot path.
+bench-instructions: build
+	@EXTRA_PACKAGES=valgrind tools/deps.sh
+	tools/instructions.sh
 
 unit:
 	cargo test --lib $(CARGO_FEATURE_FLAGS)
