@@ -175,9 +175,9 @@ fn too_big(size: usize, whole_transaction: bool) -> ! {
 
 /// The memory context current while PostgreSQL takes a message: the SQL
 /// functions copy every message there (as a text datum for their result
-/// rows). Reset once a megabyte has been written rather than after every
-/// message, which saves a reset (and a guarded call) per change while
-/// keeping the memory bounded.
+/// rows). Reset once `WRITES_RESET_BYTES` have been written rather than
+/// after every message, which saves a reset (and a guarded call) per change
+/// while keeping the memory bounded (and the reused memory in cache).
 struct Writes {
     cxt: pg_sys::MemoryContext,
     since_reset: usize,

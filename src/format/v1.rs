@@ -252,7 +252,7 @@ where
     }
 }
 
-/// `"name":<sp>[` then the row's values, `,<sp>`-separated, then `]`.
+/// `[`, the row's values `,<sp>`-separated, `]` (the key is written before).
 fn values<R: Render>(out: &mut Vec<u8>, w: &Ws, row: Row<'_, R>, cells: impl Iterator<Item = Cell>) {
     out.push(b'[');
     for (i, cell) in cells.enumerate() {
