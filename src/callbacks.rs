@@ -313,17 +313,18 @@ unsafe fn deform(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEnt
     } else {
         pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
     }
+    let (values, nulls) = (&row.values[..], &row.nulls[..]);
     row.cells.clear();
-    for (k, col) in entry.columns.iter().enumerate() {
+    row.cells.extend(entry.columns.iter().enumerate().map(|(k, col)| {
         let i = col.att_index;
-        row.cells.push(if row.nulls[i] {
+        if nulls[i] {
             Cell::Null
-        } else if datum::is_unchanged_toast(row.values[i], col.attlen) {
+        } else if datum::is_unchanged_toast(values[i], col.attlen) {
             Cell::Unchanged
         } else {
             Cell::Deferred(k as u32)
-        });
-    }
+        }
+    }));
 }
 
 /// Renders the values of a deformed row as the emitter prints them.
