@@ -77,17 +77,19 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     unsafe {
         let start = out.as_mut_ptr().add(base);
         let mut p = start;
-        let put = |p: &mut *mut u8, bytes: &[u8]| {
-            std::ptr::copy_nonoverlapping(bytes.as_ptr(), *p, bytes.len());
-            *p = p.add(bytes.len());
-        };
+        /// Fixed-size pieces: each copy compiles to a store, not a libc call.
+        #[inline(always)]
+        unsafe fn put<const N: usize>(p: &mut *mut u8, bytes: [u8; N]) {
+            std::ptr::copy_nonoverlapping(bytes.as_ptr(), *p, N);
+            *p = p.add(N);
+        }
         if negative {
-            put(&mut p, b"-");
+            put(&mut p, *b"-");
         }
         let mut d;
         if weight < 0 {
             d = weight + 1;
-            put(&mut p, b"0");
+            put(&mut p, *b"0");
         } else {
             // The first group drops its leading zeros; the others print 4 digits.
             let first = digit(0);
@@ -98,21 +100,21 @@ pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
                 _ => 3,
             };
             for &b in &four_digits(first)[skip..] {
-                put(&mut p, &[b]);
+                put(&mut p, [b]);
             }
             d = 1;
             while d <= weight {
-                put(&mut p, &four_digits(digit(d)));
+                put(&mut p, four_digits(digit(d)));
                 d += 1;
             }
         }
         let mut len = p.offset_from(start) as usize;
         if dscale > 0 {
-            put(&mut p, b".");
+            put(&mut p, *b".");
             len += 1 + dscale as usize;
             let mut i = 0;
             while i < dscale {
-                put(&mut p, &four_digits(digit(d)));
+                put(&mut p, four_digits(digit(d)));
                 d += 1;
                 i += 4;
             }

@@ -59,10 +59,10 @@ fn boundary(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, action: u8, lsn: u64)
 fn relation_fields(out: &mut Vec<u8>, o: &Options, rel: &RelMeta) {
     if o.include_schemas {
         out.extend_from_slice(b",\"schema\":");
-        out.extend_from_slice(&rel.schema);
+        json::append(out, &rel.schema);
     }
     out.extend_from_slice(b",\"table\":");
-    out.extend_from_slice(&rel.table);
+    json::append(out, &rel.table);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
