@@ -290,7 +290,7 @@ fn v1_entry_piece(o: &Options) -> Piece {
 struct Deformed {
     values: Vec<pg_sys::Datum>,
     nulls: Vec<bool>,
-    /// One per live column: Null, Unchanged or Deferred(live column index).
+    /// One per live column: Null, Unchanged or Value(live column index).
     cells: Vec<Cell>,
 }
 
@@ -322,7 +322,7 @@ unsafe fn deform(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEnt
         } else if datum::is_unchanged_toast(values[i], col.attlen) {
             Cell::Unchanged
         } else {
-            Cell::Deferred(k as u32)
+            Cell::Value(k as u32)
         }
     }));
 }
@@ -345,7 +345,7 @@ impl<'a> DatumRender<'a> {
 }
 
 impl Render for DatumRender<'_> {
-    /// The JSON token of live column `k` (a `Cell::Deferred`: neither NULL
+    /// The JSON token of live column `k` (a `Cell::Value`: neither NULL
     /// nor unchanged TOAST).
     #[inline(always)]
     fn render(&self, out: &mut Vec<u8>, k: usize) {
@@ -416,8 +416,8 @@ pub unsafe extern "C-unwind" fn change(
             kind,
             lsn: (*change).lsn,
             rel: &entry.meta,
-            new: new.map(|_| Row { cells: &new_row.cells, arena: &[], render: &render_new }),
-            old: old.map(|_| Row { cells: &old_row.cells, arena: &[], render: &render_old }),
+            new: new.map(|_| Row { cells: &new_row.cells, render: &render_new }),
+            old: old.map(|_| Row { cells: &old_row.cells, render: &render_old }),
         };
         out.clear();
         let result = if opts.format_version == 1 {

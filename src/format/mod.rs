@@ -1,9 +1,9 @@
 //! The safe model the callbacks build from the reorder buffer's structs, and
 //! the emitters (one per output format) that turn it into JSON bytes.
 //!
-//! Nothing here touches PostgreSQL: names arrive pre-escaped, values arrive
-//! as JSON tokens (rendered in an arena, or written on demand by the row's
-//! renderer), so the emitters are plain byte-pushing code with unit tests.
+//! Nothing here touches PostgreSQL: names arrive pre-escaped and each row
+//! comes with a renderer that writes a value's JSON token where the emitter
+//! prints it, so the emitters are plain byte-pushing code with unit tests.
 
 pub mod v1;
 pub mod v2;
@@ -96,36 +96,21 @@ pub enum Cell {
     Null,
     /// An unchanged TOASTed value the WAL does not carry: the column is left out.
     Unchanged,
-    /// A JSON token stored in the row's arena at `start..end`.
-    Value(u32, u32),
-    /// A value the row's renderer writes when it is printed (the live column's
-    /// index): the callbacks render straight into the message this way,
-    /// without an intermediate copy.
-    Deferred(u32),
+    /// A value, written by the row's renderer (the live column's index) when
+    /// it is printed: straight into the message, without an intermediate copy.
+    Value(u32),
 }
 
-/// Writes the JSON token of a deferred value (by its live column index).
-/// The emitters are generic over it, so the callbacks' renderer is inlined
-/// into the loops that print the columns.
+/// Writes the JSON token of a value (by its live column index). The
+/// emitters are generic over it, so the callbacks' renderer is inlined into
+/// the loops that print the columns.
 pub trait Render {
     fn render(&self, out: &mut Vec<u8>, index: usize);
 }
 
-/// The renderer of rows whose values all sit in their arena.
-#[derive(Debug, Clone, Copy)]
-pub struct NoRender;
-
-impl Render for NoRender {
-    fn render(&self, _: &mut Vec<u8>, _: usize) {
-        unreachable!("a deferred cell comes with its renderer")
-    }
-}
-
 /// A decoded tuple: one cell per live column of its `RelMeta`.
-pub struct Row<'a, R: Render = NoRender> {
+pub struct Row<'a, R: Render> {
     pub cells: &'a [Cell],
-    pub arena: &'a [u8],
-    /// Renders `Cell::Deferred` values.
     pub render: &'a R,
 }
 
@@ -142,8 +127,7 @@ impl<R: Render> Row<'_, R> {
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>, cell: Cell) {
         match cell {
-            Cell::Value(s, e) => crate::json::append(out, &self.arena[s as usize..e as usize]),
-            Cell::Deferred(i) => self.render.render(out, i as usize),
+            Cell::Value(i) => self.render.render(out, i as usize),
             Cell::Null | Cell::Unchanged => out.extend_from_slice(b"null"),
         }
     }
@@ -151,7 +135,18 @@ impl<R: Render> Row<'_, R> {
 
 impl<R: Render> std::fmt::Debug for Row<'_, R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Row").field("cells", &self.cells).field("arena", &self.arena).finish_non_exhaustive()
+        f.debug_struct("Row").field("cells", &self.cells).finish_non_exhaustive()
+    }
+}
+
+/// Test rows: the JSON token of each live column, by index.
+#[cfg(test)]
+pub struct Tokens(pub &'static [&'static str]);
+
+#[cfg(test)]
+impl Render for Tokens {
+    fn render(&self, out: &mut Vec<u8>, index: usize) {
+        out.extend_from_slice(self.0[index].as_bytes());
     }
 }
 
@@ -185,7 +180,7 @@ impl ChangeKind {
 
 /// An INSERT/UPDATE/DELETE ready to be written.
 #[derive(Debug)]
-pub struct Change<'a, R: Render = NoRender> {
+pub struct Change<'a, R: Render> {
     pub kind: ChangeKind,
     pub lsn: u64,
     pub rel: &'a RelMeta,

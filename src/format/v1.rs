@@ -300,11 +300,7 @@ fn oldkeys<R: Render>(
     w.nl(out);
     // Every member present: the relation's precomputed arrays apply.
     let head = if identity_only { &rel.v1_heads.identity_keys } else { &rel.v1_heads.all_keys };
-    let complete = rel
-        .columns
-        .iter()
-        .zip(row.cells)
-        .all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(..) | Cell::Deferred(_)));
+    let complete = rel.columns.iter().zip(row.cells).all(|(c, cell)| !member(c) || matches!(cell, Cell::Value(_)));
     if !head.is_empty() && complete {
         json::append(out, head);
     } else {
@@ -477,7 +473,7 @@ pub fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::NoRender;
+    use crate::format::Tokens;
 
     fn col(name: &str, ty: &str, typname: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
@@ -512,14 +508,14 @@ mod tests {
         }
     }
 
-    /// A change of `rel` whose rows' values live in ARENA.
+    /// A change of `rel` whose rows' values are TOKENS.
     fn change_of<'a>(
         kind: ChangeKind,
         rel: &'a RelMeta,
         new: Option<&'a [Cell]>,
         old: Option<&'a [Cell]>,
-    ) -> Change<'a> {
-        let row = |cells| Row { cells, arena: ARENA, render: &NoRender };
+    ) -> Change<'a, Tokens> {
+        let row = |cells| Row { cells, render: &TOKENS };
         Change { kind, lsn: 0, rel, new: new.map(row), old: old.map(row) }
     }
 
@@ -527,7 +523,7 @@ mod tests {
         String::from_utf8(v.to_vec()).unwrap()
     }
 
-    const ARENA: &[u8] = b"1123true";
+    const TOKENS: Tokens = Tokens(&["1", "123", "true"]);
 
     #[test]
     fn wal2json_cmdline_example() {
@@ -535,7 +531,7 @@ mod tests {
         let o = Options { include_not_null: true, ..Options::default() };
         let mut r = rel();
         r.resolve_output(&o);
-        let new = vec![Cell::Value(0, 1), Cell::Null, Cell::Value(4, 8)];
+        let new = vec![Cell::Value(0), Cell::Null, Cell::Value(2)];
         let mut out = Vec::new();
         let mut n = 0;
         begin(&mut out, &o, &TxnInfo::default());
@@ -547,12 +543,12 @@ mod tests {
             r#"{"change":[{"kind":"insert","schema":"public","table":"table_optional","columnnames":["a","b","c"],"columntypes":["smallint","integer","boolean"],"columnoptionals":[false,true,false],"columnvalues":[1,null,true]}]}"#
         );
         out.clear();
-        let new = vec![Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)];
+        let new = vec![Cell::Value(0), Cell::Value(1), Cell::Value(2)];
         n = 0;
         begin(&mut out, &o, &TxnInfo::default());
         let c = change_of(ChangeKind::Update, &r, Some(&new), None);
         change(&mut out, &o, &mut n, &c).unwrap();
-        let old = vec![Cell::Value(0, 1), Cell::Null, Cell::Null];
+        let old = vec![Cell::Value(0), Cell::Null, Cell::Null];
         let d = change_of(ChangeKind::Delete, &r, None, Some(&old));
         change(&mut out, &o, &mut n, &d).unwrap();
         commit(&mut out, &o);
@@ -568,10 +564,10 @@ mod tests {
     #[test]
     fn precomputed_heads_equal_the_arrays_built_per_row() {
         let rows: [&[Cell]; 4] = [
-            &[Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)],
-            &[Cell::Value(0, 1), Cell::Null, Cell::Value(4, 8)],
-            &[Cell::Value(0, 1), Cell::Unchanged, Cell::Value(4, 8)],
-            &[Cell::Null, Cell::Value(1, 4), Cell::Unchanged],
+            &[Cell::Value(0), Cell::Value(1), Cell::Value(2)],
+            &[Cell::Value(0), Cell::Null, Cell::Value(2)],
+            &[Cell::Value(0), Cell::Unchanged, Cell::Value(2)],
+            &[Cell::Null, Cell::Value(1), Cell::Unchanged],
         ];
         let mut checked = 0;
         for bits in 0..128u32 {
@@ -618,7 +614,7 @@ mod tests {
         let o = Options { pretty_print: true, include_pk: true, include_typmod: false, ..Options::default() };
         let mut r = rel();
         r.resolve_output(&o);
-        let new = vec![Cell::Value(0, 1), Cell::Value(1, 4), Cell::Value(4, 8)];
+        let new = vec![Cell::Value(0), Cell::Value(1), Cell::Value(2)];
         let mut out = Vec::new();
         let mut n = 0;
         begin(&mut out, &o, &TxnInfo { xid: 5, ..Default::default() });

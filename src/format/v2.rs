@@ -290,7 +290,7 @@ pub fn message(
 mod tests {
     use super::*;
     use crate::format::ColumnMeta;
-    use crate::format::NoRender;
+    use crate::format::Tokens;
 
     fn col(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
@@ -333,9 +333,11 @@ mod tests {
         String::from_utf8(v.to_vec()).unwrap()
     }
 
-    const ARENA: &[u8] = b"1\"hi\"2";
+    /// New rows: a = 1, b = 'hi'; old rows: a = 2.
+    const NEW: Tokens = Tokens(&["1", "\"hi\""]);
+    const OLD: Tokens = Tokens(&["2"]);
     fn new_row() -> Vec<Cell> {
-        vec![Cell::Value(0, 1), Cell::Value(1, 5)]
+        vec![Cell::Value(0), Cell::Value(1)]
     }
 
     #[test]
@@ -347,7 +349,7 @@ mod tests {
             kind: ChangeKind::Insert,
             lsn: 0x16B_1234,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
+            new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
         let mut out = Vec::new();
@@ -375,14 +377,14 @@ mod tests {
         };
         let r = rel_for(&o);
         let cells = new_row();
-        let old = vec![Cell::Value(5, 6), Cell::Null];
+        let old = vec![Cell::Value(0), Cell::Null];
         let txn = TxnInfo { xid: 42, timestamp: b"2020-01-01 00:00:00+00".to_vec(), origin: 0, ..Default::default() };
         let c = Change {
             kind: ChangeKind::Update,
             lsn: 0x1_0000_0010,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
-            old: Some(Row { cells: &old, arena: ARENA, render: &NoRender }),
+            new: Some(Row { cells: &cells, render: &NEW }),
+            old: Some(Row { cells: &old, render: &OLD }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &txn, &c).unwrap();
@@ -401,12 +403,12 @@ mod tests {
     fn update_without_old_tuple_uses_new_key_and_toast_is_omitted() {
         let o = Options { format_version: 2, include_types: false, ..Options::default() };
         let r = rel_for(&o);
-        let cells = vec![Cell::Value(0, 1), Cell::Unchanged];
+        let cells = vec![Cell::Value(0), Cell::Unchanged];
         let c = Change {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
+            new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
         let mut out = Vec::new();
@@ -424,7 +426,7 @@ mod tests {
         r.has_identity_index = false;
         r.has_pk = false;
         let cells = new_row();
-        let c = Change::<NoRender> { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: None };
+        let c = Change::<Tokens> { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: None };
         let mut out = Vec::new();
         assert_eq!(
             change(&mut out, &o, &TxnInfo::default(), &c),
@@ -435,7 +437,7 @@ mod tests {
             kind: ChangeKind::Update,
             lsn: 0,
             rel: &r,
-            new: Some(Row { cells: &cells, arena: ARENA, render: &NoRender }),
+            new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
         assert!(change(&mut out, &o, &TxnInfo::default(), &c).is_err());
@@ -448,13 +450,13 @@ mod tests {
         r.has_identity_index = false;
         r.has_pk = false;
         r.replident_full = true;
-        let old = vec![Cell::Value(5, 6), Cell::Null];
+        let old = vec![Cell::Value(0), Cell::Null];
         let c = Change {
             kind: ChangeKind::Delete,
             lsn: 0,
             rel: &r,
             new: None,
-            old: Some(Row { cells: &old, arena: ARENA, render: &NoRender }),
+            old: Some(Row { cells: &old, render: &OLD }),
         };
         let mut out = Vec::new();
         change(&mut out, &o, &TxnInfo::default(), &c).unwrap();
