@@ -157,13 +157,18 @@ where
     F: FnMut(&mut Vec<u8>, &'a ColumnMeta, Cell),
 {
     key(out, w, depth, name);
+    list(out, w, cols, |out, (c, cell)| item(out, c, cell));
+}
+
+/// `[a,<sp>b]`: one item per element.
+fn list<T>(out: &mut Vec<u8>, w: &Ws, items: impl Iterator<Item = T>, mut item: impl FnMut(&mut Vec<u8>, T)) {
     out.push(b'[');
-    for (i, (c, cell)) in cols.enumerate() {
+    for (i, x) in items.enumerate() {
         if i > 0 {
             out.push(b',');
             w.sp(out);
         }
-        item(out, c, cell);
+        item(out, x);
     }
     out.push(b']');
 }
@@ -252,19 +257,6 @@ where
     }
 }
 
-/// `[`, the row's values `,<sp>`-separated, `]` (the key is written before).
-fn values<R: Render>(out: &mut Vec<u8>, w: &Ws, row: Row<'_, R>, cells: impl Iterator<Item = Cell>) {
-    out.push(b'[');
-    for (i, cell) in cells.enumerate() {
-        if i > 0 {
-            out.push(b',');
-            w.sp(out);
-        }
-        row.write(out, cell);
-    }
-    out.push(b']');
-}
-
 /// columnnames, columntypes, ..., columnvalues of the new row.
 fn columns<R: Render>(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row: Row<'_, R>, comma_after: bool) {
     let sel = || rel.columns.iter().zip(row.cells.iter().copied()).filter(|(_, cell)| *cell != Cell::Unchanged);
@@ -274,7 +266,7 @@ fn columns<R: Render>(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, row
         columns_head(out, o, w, sel);
         key(out, w, 3, b"columnvalues");
     }
-    values(out, w, row, sel().map(|(_, cell)| cell));
+    list(out, w, sel(), |out, (_, cell)| row.write(out, cell));
     line_end(out, w, comma_after);
 }
 
@@ -307,7 +299,7 @@ fn oldkeys<R: Render>(
         names_types_oids(out, o, w, 4, KEY_ARRAYS, sel);
         key(out, w, 4, b"keyvalues");
     }
-    values(out, w, row, sel().map(|(_, cell)| cell));
+    list(out, w, sel(), |out, (_, cell)| row.write(out, cell));
     line_end(out, w, false);
     tabs(out, w, 3);
     out.push(b'}');
