@@ -6,6 +6,8 @@
 //! and everything else (including `/`, DEL and all non-ASCII bytes) is copied.
 //! Runs of bytes that need no escaping are copied in one `extend_from_slice`.
 
+use crate::options::MessageContent;
+
 /// For each byte: 0 = copy as is, otherwise the character after the backslash
 /// (`u` meaning the `\u00xx` form).
 const ESCAPE: [u8; 256] = {
@@ -207,6 +209,61 @@ pub fn string_lossy_utf8(out: &mut Vec<u8>, mut s: &[u8]) {
         }
     }
     out.push(b'"');
+}
+
+/// Appends a logical message's payload as a JSON string in the chosen
+/// encoding. `Text` validates UTF-8 only where the database's encoding is
+/// UTF-8 (elsewhere the bytes are the database's text, as in wal2json).
+pub fn message_content(out: &mut Vec<u8>, encoding: MessageContent, content: &[u8], utf8_db: bool) {
+    match encoding {
+        MessageContent::Text if utf8_db => string_lossy_utf8(out, content),
+        MessageContent::Text => string(out, content),
+        MessageContent::Base64 => {
+            out.push(b'"');
+            base64_into(out, content);
+            out.push(b'"');
+        }
+        MessageContent::Hex => {
+            out.push(b'"');
+            hex_into(out, content);
+            out.push(b'"');
+        }
+    }
+}
+
+/// RFC 4648 base64 (standard alphabet, `=` padding, no line breaks).
+pub fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    out.reserve(bytes.len().div_ceil(3) * 4);
+    let mut groups = bytes.chunks_exact(3);
+    for g in &mut groups {
+        let n = (g[0] as u32) << 16 | (g[1] as u32) << 8 | g[2] as u32;
+        out.extend_from_slice(&[
+            ALPHABET[(n >> 18) as usize & 63],
+            ALPHABET[(n >> 12) as usize & 63],
+            ALPHABET[(n >> 6) as usize & 63],
+            ALPHABET[n as usize & 63],
+        ]);
+    }
+    match *groups.remainder() {
+        [a] => out.extend_from_slice(&[ALPHABET[(a >> 2) as usize], ALPHABET[((a & 3) << 4) as usize], b'=', b'=']),
+        [a, b] => out.extend_from_slice(&[
+            ALPHABET[(a >> 2) as usize],
+            ALPHABET[((a & 3) << 4 | b >> 4) as usize],
+            ALPHABET[((b & 15) << 2) as usize],
+            b'=',
+        ]),
+        _ => {}
+    }
+}
+
+/// Lower-case hex, two digits a byte (bytea's hex output without `\x`).
+pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
+    }
 }
 
 /// A type name as wal2json prints it. `format_type` quotes identifiers that need
@@ -424,6 +481,45 @@ mod tests {
         let mut v = Vec::new();
         string_lossy_utf8(&mut v, "héllo \"q\"".as_bytes());
         assert_eq!(String::from_utf8(v).unwrap(), "\"héllo \\\"q\\\"\"");
+    }
+
+    #[test]
+    fn base64_and_hex_match_rfc_4648() {
+        let enc = |f: fn(&mut Vec<u8>, &[u8]), b: &[u8]| {
+            let mut v = Vec::new();
+            f(&mut v, b);
+            String::from_utf8(v).unwrap()
+        };
+        // RFC 4648 section 10's test vectors.
+        for (plain, b64, hex) in [
+            ("", "", ""),
+            ("f", "Zg==", "66"),
+            ("fo", "Zm8=", "666f"),
+            ("foo", "Zm9v", "666f6f"),
+            ("foob", "Zm9vYg==", "666f6f62"),
+            ("fooba", "Zm9vYmE=", "666f6f6261"),
+            ("foobar", "Zm9vYmFy", "666f6f626172"),
+        ] {
+            assert_eq!(enc(base64_into, plain.as_bytes()), b64, "{plain}");
+            assert_eq!(enc(hex_into, plain.as_bytes()), hex, "{plain}");
+        }
+        let all: Vec<u8> = (0..=255u8).rev().collect();
+        assert_eq!(&enc(base64_into, &all)[..8], "//79/Pv6");
+        assert_eq!(&enc(hex_into, &all)[..6], "fffefd");
+    }
+
+    #[test]
+    fn message_content_in_each_encoding() {
+        let payload = b"a\0\xff\"";
+        let enc = |e: MessageContent, utf8_db: bool| {
+            let mut v = Vec::new();
+            message_content(&mut v, e, payload, utf8_db);
+            v
+        };
+        assert_eq!(enc(MessageContent::Text, true), "\"a\\u0000\u{fffd}\\\"\"".as_bytes());
+        assert_eq!(enc(MessageContent::Text, false), b"\"a\\u0000\xff\\\"\"");
+        assert_eq!(enc(MessageContent::Base64, true), b"\"YQD/Ig==\"");
+        assert_eq!(enc(MessageContent::Hex, false), b"\"6100ff22\"");
     }
 
     #[test]

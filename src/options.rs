@@ -32,6 +32,8 @@ pub struct Options {
     pub write_in_chunks: bool,
     /// waljson's own: TRUNCATE entries in format version 1 (wal2json drops them).
     pub include_truncate: bool,
+    /// waljson's own: how a logical message's payload is written.
+    pub message_content: MessageContent,
     pub actions: Actions,
     pub tables: TableFilter,
     pub prefixes: PrefixFilter,
@@ -62,6 +64,7 @@ impl Default for Options {
             pretty_print: false,
             write_in_chunks: false,
             include_truncate: false,
+            message_content: MessageContent::Text,
             actions: Actions::default(),
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
@@ -69,6 +72,17 @@ impl Default for Options {
             fault_panic_on_change: false,
         }
     }
+}
+
+/// How the `content` of a logical message is written. The payload is bytes
+/// (`pg_logical_emit_message(.., bytea)`): `Text` keeps wal2json's string (a
+/// payload that is not valid UTF-8 cannot be carried exactly), `Base64` and
+/// `Hex` carry any payload unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageContent {
+    Text,
+    Base64,
+    Hex,
 }
 
 /// SQLSTATE classes used for option errors (mapped to PostgreSQL codes by the caller).
@@ -263,6 +277,18 @@ impl Options {
                 }
                 "write-in-chunks" => flag(&mut o.write_in_chunks)?,
                 "include-truncate" => flag(&mut o.include_truncate)?,
+                "message-content-encoding" => {
+                    o.message_content = match value.map(|v| v.to_ascii_lowercase()).as_deref() {
+                        Some(b"text") => MessageContent::Text,
+                        Some(b"base64") => MessageContent::Base64,
+                        Some(b"hex") => MessageContent::Hex,
+                        _ => {
+                            let mut e = OptionError::bad_value(name, value.unwrap_or(b"(null)"));
+                            e.hint = Some("Allowed values are text, base64 and hex.".into());
+                            return Err(e);
+                        }
+                    }
+                }
                 "include-unchanged-toast" => {
                     return Err(OptionError::new(
                         ErrorKind::InvalidName,
@@ -449,6 +475,25 @@ mod tests {
         let e = parse(&[("filter-tables", Some("nodot"))]).unwrap_err();
         assert_eq!(e.message, "could not parse value \"nodot\" for parameter \"filter-tables\"");
         assert!(parse(&[("waljson-test-panic", Some("1"))]).is_err() || cfg!(feature = "fault-injection"));
+        for bad in [Some("base32"), Some(""), Some("1"), None] {
+            let e = parse(&[("message-content-encoding", bad)]).unwrap_err();
+            let shown = bad.unwrap_or("(null)");
+            assert_eq!(
+                e.message,
+                format!("could not parse value \"{shown}\" for parameter \"message-content-encoding\"")
+            );
+            assert_eq!(e.hint.as_deref(), Some("Allowed values are text, base64 and hex."));
+        }
+    }
+
+    #[test]
+    fn message_content_encoding() {
+        assert_eq!(parse(&[]).unwrap().message_content, MessageContent::Text);
+        for (v, want) in
+            [("text", MessageContent::Text), ("Base64", MessageContent::Base64), ("hex", MessageContent::Hex)]
+        {
+            assert_eq!(parse(&[("message_content_encoding", Some(v))]).unwrap().message_content, want, "{v}");
+        }
     }
 
     #[test]

@@ -413,7 +413,7 @@ pub fn message(
     transactional: bool,
     prefix: &[u8],
     content: &[u8],
-    validate_utf8: bool,
+    utf8_db: bool,
 ) {
     let w = ws(o);
     if transactional {
@@ -445,11 +445,7 @@ pub fn message(
     out.push(b',');
     w.nl(out);
     key(out, &w, 3, b"content");
-    if validate_utf8 {
-        json::string_lossy_utf8(out, content);
-    } else {
-        json::string(out, content);
-    }
+    json::message_content(out, o.message_content, content, utf8_db);
     w.nl(out);
     tabs(out, &w, 2);
     out.push(b'}');

@@ -254,7 +254,7 @@ pub fn message(
     lsn: u64,
     prefix: &[u8],
     content: &[u8],
-    validate_utf8: bool,
+    utf8_db: bool,
 ) {
     out.extend_from_slice(b"{\"action\":\"M\"");
     match txn {
@@ -278,11 +278,7 @@ pub fn message(
     out.extend_from_slice(b",\"prefix\":");
     json::string(out, prefix);
     out.extend_from_slice(b",\"content\":");
-    if validate_utf8 {
-        json::string_lossy_utf8(out, content);
-    } else {
-        json::string(out, content);
-    }
+    json::message_content(out, o.message_content, content, utf8_db);
     out.push(b'}');
 }
 
