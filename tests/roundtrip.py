@@ -5,7 +5,8 @@ For each case (seeded, reproducible): a random table (random column count,
 names with quotes, spaces and non-ASCII, types drawn from 33), a random
 replica identity (DEFAULT with a primary key, FULL, USING INDEX, NOTHING),
 random transactions of inserts, updates (including key changes), deletes and
-truncates, some rolled back, with NULLs, empty strings, control characters,
+truncates and logical messages with binary payloads (base64, compared byte
+for byte), some rolled back, with NULLs, empty strings, control characters,
 emoji, NaN, +-Infinity, -0, extreme numbers and TOASTed values (updates that
 touch them and that do not). The stream (format-version 2 with
 numeric-data-types-as-string) must parse as strict JSON, and replaying it
@@ -15,14 +16,19 @@ type's text output.
 Usage: roundtrip.py CASES [SEED]   (connection from PGHOST/PGPORT/PGUSER)
 On failure it prints the seed, the case number and the case's SQL script.
 """
+import base64
 import json
 import random
+import re
 import sys
 
 import psycopg2
 
 CASES = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 SEED = int(sys.argv[2]) if len(sys.argv) > 2 else 20261121
+
+# a statement of make_case's that emits a logical message: (transactional, payload hex)
+MESSAGE = re.compile(r"SELECT pg_logical_emit_message\((true|false), 'rt', '\\x([0-9a-f]*)'::bytea\)$")
 
 BIG = "'" + "x" * 10 + "' || repeat(md5('{k}'), 200)"  # ~6.4 kB, compressible: TOASTed inline
 # ~3.8 kB of random hex: does not compress, so it is stored out of line
@@ -118,6 +124,11 @@ def make_case(rnd, case_no):
         stmts = []
         commit = rnd.random() < 0.85
         for _ in range(rnd.randint(1, 6)):
+            if rnd.random() < 0.08:  # a logical message with a binary payload
+                size = rnd.choice([0, 1, 2, 3, rnd.randint(4, 64), rnd.randint(65, 3000)])
+                payload = rnd.randbytes(size).hex()
+                transactional = "true" if rnd.random() < 0.5 else "false"
+                stmts.append(f"SELECT pg_logical_emit_message({transactional}, 'rt', '\\x{payload}'::bytea)")
             op = rnd.random()
             if op < 0.5 or not live or identity == "nothing" and op < 0.95:
                 k = next_key
@@ -235,20 +246,41 @@ def main():
             for s in setup:
                 cur.execute(s)
             cur.execute("SELECT pg_create_logical_replication_slot('rt', 'waljson')")
+            # logical messages expected, in stream order per kind: transactional
+            # ones of committed transactions, non-transactional ones always
+            sent = {True: [], False: []}
             for stmts, commit in txns:
+                in_txn = []
                 try:
                     cur.execute("BEGIN")
                     for s in stmts:
                         cur.execute(s)
+                        m = MESSAGE.match(s)
+                        if m:
+                            (in_txn if m.group(1) == "true" else sent[False]).append(m.group(2))
                     cur.execute("COMMIT" if commit else "ROLLBACK")
+                    if commit:
+                        sent[True] += in_txn
                 except psycopg2.Error:
                     cur.execute("ROLLBACK")
+            # Decoding reads only flushed WAL, and neither a non-transactional
+            # message nor a rollback flushes it (the WAL writer does, soon;
+            # PostgreSQL 17 added a flush argument): the commit of a transaction
+            # that wrote WAL does, here one with a message of another prefix.
+            cur.execute("SELECT pg_logical_emit_message(true, 'flush', '')")
             cur.execute(
                 "SELECT data FROM pg_logical_slot_get_changes('rt', NULL, NULL, 'format-version', '2', "
-                "'numeric-data-types-as-string', '1', 'include-transaction', '0')"
+                "'numeric-data-types-as-string', '1', 'include-transaction', '0', "
+                "'message-content-encoding', 'base64')"
             )
             events = [strict_json(r[0]) for r in cur.fetchall()]
             messages += len(events)
+            got = {True: [], False: []}
+            for e in events:
+                if e["action"] == "M" and e["prefix"] == "rt":
+                    got[e["transactional"]].append(base64.b64decode(e["content"], validate=True).hex())
+            if got != sent:
+                raise AssertionError(f"logical messages differ\n  sent: {sent}\n  got:  {got}")
             names = ["id"] + [n for n, _ in cols]
             bytea_cols = {n for n, t in cols if t == "bytea"}
             model = replay(events, table, names, identity, bytea_cols)
