@@ -138,7 +138,7 @@ pub fn iso_timestamp(out: &mut Vec<u8>, timestamp: i64, utc_offset: Option<i32>)
         t.buf[t.n..t.n + 3].copy_from_slice(b" BC");
         t.n += 3;
     }
-    crate::json::append(out, &t.buf[..t.n]);
+    crate::json::push_bytes(out, &t.buf[..t.n]);
     true
 }
 

@@ -1,72 +1,52 @@
-//! Datum -> JSON token.
+//! Datum -> decoded value (`format::Scalar`), which the session format's
+//! value style then writes (`format::value`).
 //!
-//! The bytes are those wal2json writes: the type's output function, then
-//! numbers bare (NaN/Infinity as null), booleans as true/false, bytea without
-//! its `\x`, everything else as an escaped string. Common types skip the
-//! output function (its fmgr call, palloc and guarded FFI boundary) where the
-//! text is provably the same:
-//! - int2/int4/int8/oid are plain decimal (`int2out`..`oidout` use the same
-//!   digits), bool is `t`/`f`, text/varchar/bpchar return their bytes unchanged;
-//! - numeric is formatted here from its on-disk digits, the same algorithm as
-//!   `numeric_out` (it depends on no setting);
+//! Common types skip the output function (its fmgr call, palloc and guarded
+//! FFI boundary) where the decoded form gives the same text:
+//! - int2/int4/int8/oid are integers, bool a bool, text/varchar/bpchar
+//!   their bytes;
+//! - numeric and jsonb are handed over in their on-disk form, which the
+//!   styles print with `numeric.rs` and `jsonb.rs` (the same text as
+//!   `numeric_out` and `jsonb_out`);
 //! - float4/float8 call the very routine their output functions call when
 //!   `extra_float_digits > 0` (the default); other settings use the output
 //!   function;
-//! - jsonb is printed from its on-disk form like `jsonb_out` (`jsonb.rs`);
-//! - timestamp/timestamptz are computed here (`datetime.rs`) in DateStyle ISO
-//!   when the session time zone has a single UTC offset, and otherwise go
-//!   through the same two routines as their output functions (so every
-//!   DateStyle and time zone applies); infinities use the output function.
+//! - timestamp/timestamptz are handed over as microseconds in DateStyle ISO
+//!   when the session time zone has a single UTC offset (`datetime.rs`
+//!   prints them), and otherwise go through the same two routines as their
+//!   output functions (so every DateStyle and time zone applies); infinities
+//!   use the output function.
 //!
-//! The regression suite compares every fast path with the output function on
-//! edge values (`pg_test/sql/fastpath.sql`).
+//! Where a style cannot print a form (a numeric or jsonb it does not read, a
+//! timestamp out of range), the output function's text is used instead. The
+//! regression suite compares every fast path with the output function on edge
+//! values (`pg_test/sql/fastpath.sql`).
 
-use crate::json::{self, NumberText};
+use crate::format::value::{NotANumber, Scalar, ValueKind, ValueStyle};
 use crate::unguarded;
 use pgrx::pg_sys;
 use std::ffi::CStr;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering::Relaxed};
 
-/// How a column's values are rendered (chosen once per column from its type OID).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValueKind {
-    Int2,
-    Int4,
-    Int8,
-    Oid,
-    Bool,
-    /// text, varchar, bpchar: the varlena bytes are the output text.
-    Text,
-    Float4,
-    Float8,
-    Numeric,
-    Timestamp,
-    TimestampTz,
-    Bytea,
-    Jsonb,
-    Other,
-}
-
-impl ValueKind {
-    /// wal2json classifies by the column's own type OID (so a domain over int
-    /// is a quoted string in format-version 2).
-    pub fn for_type(typoid: pg_sys::Oid) -> ValueKind {
-        match typoid {
-            pg_sys::INT2OID => ValueKind::Int2,
-            pg_sys::INT4OID => ValueKind::Int4,
-            pg_sys::INT8OID => ValueKind::Int8,
-            pg_sys::OIDOID => ValueKind::Oid,
-            pg_sys::BOOLOID => ValueKind::Bool,
-            pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID => ValueKind::Text,
-            pg_sys::FLOAT4OID => ValueKind::Float4,
-            pg_sys::FLOAT8OID => ValueKind::Float8,
-            pg_sys::NUMERICOID => ValueKind::Numeric,
-            pg_sys::TIMESTAMPOID => ValueKind::Timestamp,
-            pg_sys::TIMESTAMPTZOID => ValueKind::TimestampTz,
-            pg_sys::BYTEAOID => ValueKind::Bytea,
-            pg_sys::JSONBOID => ValueKind::Jsonb,
-            _ => ValueKind::Other,
-        }
+/// How values of a type are decoded: by the column's own type OID (so a
+/// domain over int takes the output function unless the style decodes
+/// domains as their base type).
+pub fn kind_for_type(typoid: pg_sys::Oid) -> ValueKind {
+    match typoid {
+        pg_sys::INT2OID => ValueKind::Int2,
+        pg_sys::INT4OID => ValueKind::Int4,
+        pg_sys::INT8OID => ValueKind::Int8,
+        pg_sys::OIDOID => ValueKind::Oid,
+        pg_sys::BOOLOID => ValueKind::Bool,
+        pg_sys::TEXTOID | pg_sys::VARCHAROID | pg_sys::BPCHAROID => ValueKind::Text,
+        pg_sys::FLOAT4OID => ValueKind::Float4,
+        pg_sys::FLOAT8OID => ValueKind::Float8,
+        pg_sys::NUMERICOID => ValueKind::Numeric,
+        pg_sys::TIMESTAMPOID => ValueKind::Timestamp,
+        pg_sys::TIMESTAMPTZOID => ValueKind::TimestampTz,
+        pg_sys::BYTEAOID => ValueKind::Bytea,
+        pg_sys::JSONBOID => ValueKind::Jsonb,
+        _ => ValueKind::Other,
     }
 }
 
@@ -84,32 +64,6 @@ pub unsafe fn is_unchanged_toast(datum: pg_sys::Datum, attlen: i16) -> bool {
         && pgrx::varlena::vartag_external(p) == pg_sys::vartag_external::VARTAG_ONDISK as u8
 }
 
-/// Error text when a numeric type's output is not a number (wal2json's ERROR).
-pub struct NotANumber(pub String);
-
-fn push_int(out: &mut Vec<u8>, v: i64, quoted: bool) {
-    if quoted {
-        out.push(b'"');
-        json::push_i64(out, v);
-        out.push(b'"');
-    } else {
-        json::push_i64(out, v);
-    }
-}
-
-/// wal2json's rendering of a numeric type's output text.
-fn push_number(out: &mut Vec<u8>, text: &[u8], numbers_as_string: bool) -> Result<(), NotANumber> {
-    match (json::classify_builtin_number(text), numbers_as_string) {
-        (NumberText::Invalid, _) => {
-            return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
-        }
-        (_, true) => json::string(out, text),
-        (NumberText::Special, false) => out.extend_from_slice(b"null"),
-        (NumberText::Plain, false) => json::append(out, text),
-    }
-    Ok(())
-}
-
 /// Points at a varlena's bytes, detoasting (into the current memory context)
 /// only compressed or external values; short and plain ones are read in place.
 ///
@@ -125,128 +79,111 @@ unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
     std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
 }
 
-/// Appends the JSON token of a non-null value.
-///
-/// # Safety
-/// `datum` is a non-null, not-unchanged-TOAST value of a column whose type
-/// matches `kind`; `finfo` is that type's output function (initialised).
-/// Palloc'd results go to the current memory context, which the caller resets
-/// after each change.
-#[inline(always)]
-pub unsafe fn write_value(
-    out: &mut Vec<u8>,
-    kind: ValueKind,
-    finfo: *mut pg_sys::FmgrInfo,
-    datum: pg_sys::Datum,
-    numbers_as_string: bool,
-) -> Result<(), NotANumber> {
-    let raw = datum.value();
-    match kind {
-        ValueKind::Int2 => push_int(out, raw as i16 as i64, numbers_as_string),
-        ValueKind::Int4 => push_int(out, raw as i32 as i64, numbers_as_string),
-        ValueKind::Int8 => push_int(out, raw as i64, numbers_as_string),
-        ValueKind::Oid => push_int(out, raw as u32 as i64, numbers_as_string),
-        ValueKind::Bool => out.extend_from_slice(if raw as u8 != 0 { b"true" } else { b"false" }),
-        ValueKind::Text => json::string(out, varlena_bytes(datum)),
-        ValueKind::Float4 | ValueKind::Float8 if pg_sys::extra_float_digits > 0 => {
-            // 32 bytes: the buffer size float4out/float8out allocate.
-            let mut buf = [0 as std::ffi::c_char; 32];
-            // SAFETY: the routines write at most 25 bytes; see `unguarded`.
-            let len = if kind == ValueKind::Float8 {
-                unguarded::double_to_shortest_decimal_bufn(f64::from_bits(raw as u64), buf.as_mut_ptr())
-            } else {
-                unguarded::float_to_shortest_decimal_bufn(f32::from_bits(raw as u32), buf.as_mut_ptr())
-            };
-            let text = std::slice::from_raw_parts(buf.as_ptr() as *const u8, len as usize);
-            return push_number(out, text, numbers_as_string);
-        }
-        ValueKind::Numeric => {
-            let payload = varlena_bytes(datum);
-            let start = out.len();
-            if numbers_as_string {
-                out.push(b'"');
-            }
-            if crate::numeric::numeric_text(out, payload) {
-                // Digits, sign and dot need no escaping.
-                if numbers_as_string {
-                    out.push(b'"');
-                } else if matches!(json::classify_builtin_number(&out[start..]), NumberText::Special) {
-                    out.truncate(start);
-                    out.extend_from_slice(b"null");
-                }
-                return Ok(());
-            }
-            out.truncate(start);
-            return output_function(out, kind, finfo, datum, numbers_as_string);
-        }
-        ValueKind::Timestamp | ValueKind::TimestampTz if pg_sys::DateStyle == pg_sys::USE_ISO_DATES as i32 => {
-            let offset = if kind == ValueKind::TimestampTz { fixed_utc_offset() } else { Some(None) };
-            if let Some(offset) = offset {
-                let start = out.len();
-                out.push(b'"');
-                // Digits, `-`, `:`, `.`, `+` and spaces need no escaping.
-                if crate::datetime::iso_timestamp(out, raw as i64, offset) {
-                    out.push(b'"');
-                    return Ok(());
-                }
-                out.truncate(start);
-            }
-            return encoded_timestamp(out, kind, finfo, datum, numbers_as_string);
-        }
-        ValueKind::Timestamp | ValueKind::TimestampTz => {
-            return encoded_timestamp(out, kind, finfo, datum, numbers_as_string)
-        }
-        ValueKind::Jsonb => {
-            let start = out.len();
-            if !crate::jsonb::jsonb_json_string(out, varlena_bytes(datum)) {
-                out.truncate(start);
-                return output_function(out, kind, finfo, datum, numbers_as_string);
-            }
-        }
-        _ => return output_function(out, kind, finfo, datum, numbers_as_string),
-    }
-    Ok(())
+/// A non-null value of a column, ready to be decoded.
+pub struct Value {
+    pub kind: ValueKind,
+    /// The column type's output function (initialised).
+    pub finfo: *mut pg_sys::FmgrInfo,
+    /// Neither NULL nor an unchanged TOAST pointer.
+    pub datum: pg_sys::Datum,
 }
 
-/// timestamp/timestamptz through the two routines their output functions
-/// call (so every DateStyle and time zone applies); infinities and
-/// out-of-range values go to the output function itself.
-unsafe fn encoded_timestamp(
-    out: &mut Vec<u8>,
-    kind: ValueKind,
-    finfo: *mut pg_sys::FmgrInfo,
-    datum: pg_sys::Datum,
-    numbers_as_string: bool,
-) -> Result<(), NotANumber> {
-    let raw = datum.value();
-    if raw as i64 == i64::MIN || raw as i64 == i64::MAX {
-        return output_function(out, kind, finfo, datum, numbers_as_string);
+impl Value {
+    /// Decodes the value and appends it in `style`.
+    ///
+    /// # Safety
+    /// The datum is a value of a column whose type matches `kind`, valid
+    /// while this runs. Palloc'd results go to the current memory context,
+    /// which the caller resets after each change.
+    #[inline(always)]
+    pub unsafe fn write<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
+        let raw = self.datum.value();
+        let scalar = match self.kind {
+            ValueKind::Int2 => Scalar::Int(raw as i16 as i64),
+            ValueKind::Int4 => Scalar::Int(raw as i32 as i64),
+            ValueKind::Int8 => Scalar::Int(raw as i64),
+            ValueKind::Oid => Scalar::Int(raw as u32 as i64),
+            ValueKind::Bool => Scalar::Bool(raw as u8 != 0),
+            ValueKind::Text => Scalar::Text(varlena_bytes(self.datum)),
+            ValueKind::Float4 | ValueKind::Float8 if pg_sys::extra_float_digits > 0 => {
+                // 32 bytes: the buffer size float4out/float8out allocate.
+                let mut buf = [0 as std::ffi::c_char; 32];
+                // SAFETY: the routines write at most 25 bytes; see `unguarded`.
+                let len = if self.kind == ValueKind::Float8 {
+                    unguarded::double_to_shortest_decimal_bufn(f64::from_bits(raw as u64), buf.as_mut_ptr())
+                } else {
+                    unguarded::float_to_shortest_decimal_bufn(f32::from_bits(raw as u32), buf.as_mut_ptr())
+                };
+                let text = std::slice::from_raw_parts(buf.as_ptr() as *const u8, len as usize);
+                style.write(out, Scalar::Output { kind: self.kind, text })?;
+                return Ok(());
+            }
+            ValueKind::Numeric => Scalar::Numeric(varlena_bytes(self.datum)),
+            ValueKind::Jsonb => Scalar::Jsonb(varlena_bytes(self.datum)),
+            ValueKind::Timestamp | ValueKind::TimestampTz if pg_sys::DateStyle == pg_sys::USE_ISO_DATES as i32 => {
+                match self.session_offset() {
+                    Some(utc_offset) => Scalar::IsoTimestamp { micros: raw as i64, utc_offset },
+                    None => return self.encoded_timestamp(out, style),
+                }
+            }
+            ValueKind::Timestamp | ValueKind::TimestampTz => return self.encoded_timestamp(out, style),
+            _ => return self.output_function(out, style),
+        };
+        if style.write(out, scalar)? {
+            Ok(())
+        } else if matches!(self.kind, ValueKind::Timestamp | ValueKind::TimestampTz) {
+            self.encoded_timestamp(out, style)
+        } else {
+            self.output_function(out, style)
+        }
     }
-    let with_tz = kind == ValueKind::TimestampTz;
-    let mut tm = pg_sys::pg_tm::default();
-    let (mut fsec, mut tz, mut tzn) = (0i32, 0, std::ptr::null());
-    // SAFETY: all out-parameters are valid locals; see `unguarded`.
-    let status = if with_tz {
-        unguarded::timestamp2tm(raw as i64, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
-    } else {
-        unguarded::timestamp2tm(
-            raw as i64,
-            std::ptr::null_mut(),
-            &mut tm,
-            &mut fsec,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    if status != 0 {
-        // Out of range: the output function raises its ERROR.
-        return output_function(out, kind, finfo, datum, numbers_as_string);
+
+    /// The UTC offset a timestamp of this kind is printed with: None
+    /// (no offset) for timestamp; for timestamptz the session zone's, when
+    /// it has a single one. Outer None: the zone's offset varies.
+    unsafe fn session_offset(&self) -> Option<Option<i32>> {
+        if self.kind == ValueKind::TimestampTz {
+            fixed_utc_offset().map(Some)
+        } else {
+            Some(None)
+        }
     }
-    let mut buf = [0 as std::ffi::c_char; pg_sys::MAXDATELEN as usize + 1];
-    // SAFETY: MAXDATELEN + 1 bytes, as timestamp_out's own buffer.
-    unguarded::EncodeDateTime(&mut tm, fsec, with_tz, tz, tzn, pg_sys::DateStyle, buf.as_mut_ptr());
-    json::string(out, CStr::from_ptr(buf.as_ptr()).to_bytes());
-    Ok(())
+
+    /// timestamp/timestamptz through the two routines their output functions
+    /// call (so every DateStyle and time zone applies); infinities and
+    /// out-of-range values go to the output function itself.
+    unsafe fn encoded_timestamp<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
+        let raw = self.datum.value() as i64;
+        if raw == i64::MIN || raw == i64::MAX {
+            return self.output_function(out, style);
+        }
+        let with_tz = self.kind == ValueKind::TimestampTz;
+        let mut tm = pg_sys::pg_tm::default();
+        let (mut fsec, mut tz, mut tzn) = (0i32, 0, std::ptr::null());
+        // SAFETY: all out-parameters are valid locals; see `unguarded`.
+        let status = if with_tz {
+            unguarded::timestamp2tm(raw, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
+        } else {
+            unguarded::timestamp2tm(raw, std::ptr::null_mut(), &mut tm, &mut fsec, std::ptr::null_mut(), std::ptr::null_mut())
+        };
+        if status != 0 {
+            // Out of range: the output function raises its ERROR.
+            return self.output_function(out, style);
+        }
+        let mut buf = [0 as std::ffi::c_char; pg_sys::MAXDATELEN as usize + 1];
+        // SAFETY: MAXDATELEN + 1 bytes, as timestamp_out's own buffer.
+        unguarded::EncodeDateTime(&mut tm, fsec, with_tz, tz, tzn, pg_sys::DateStyle, buf.as_mut_ptr());
+        let text = CStr::from_ptr(buf.as_ptr()).to_bytes();
+        style.write(out, Scalar::Output { kind: self.kind, text })?;
+        Ok(())
+    }
+
+    /// The type's output function.
+    unsafe fn output_function<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
+        let text = CStr::from_ptr(pg_sys::OutputFunctionCall(self.finfo, self.datum)).to_bytes();
+        style.write(out, Scalar::Output { kind: self.kind, text })?;
+        Ok(())
+    }
 }
 
 /// The session time zone last looked at (its address), and its UTC offset
@@ -257,12 +194,12 @@ static ZONE: AtomicUsize = AtomicUsize::new(0);
 static ZONE_OFFSET: AtomicI64 = AtomicI64::new(NO_OFFSET);
 const NO_OFFSET: i64 = i64::MIN;
 
-/// `Some(Some(seconds east of UTC))` when the session's time zone uses a
+/// `Some(seconds east of UTC)` when the session's time zone uses a
 /// single offset at all times (UTC, Etc/GMT+3, fixed POSIX zones), so
 /// timestamptz text can be computed without a zone lookup per value;
 /// `None` otherwise. Looked up again only when TimeZone changes (each zone
 /// is a pg_tz loaded once per backend, so its address identifies it).
-unsafe fn fixed_utc_offset() -> Option<Option<i32>> {
+unsafe fn fixed_utc_offset() -> Option<i32> {
     let zone = pg_sys::session_timezone;
     if zone.is_null() {
         return None;
@@ -275,29 +212,7 @@ unsafe fn fixed_utc_offset() -> Option<Option<i32>> {
     }
     match ZONE_OFFSET.load(Relaxed) {
         NO_OFFSET => None,
-        offset => Some(Some(offset as i32)),
+        offset => Some(offset as i32),
     }
 }
 
-/// The type's output function, then wal2json's rule for the type.
-unsafe fn output_function(
-    out: &mut Vec<u8>,
-    kind: ValueKind,
-    finfo: *mut pg_sys::FmgrInfo,
-    datum: pg_sys::Datum,
-    numbers_as_string: bool,
-) -> Result<(), NotANumber> {
-    let text = CStr::from_ptr(pg_sys::OutputFunctionCall(finfo, datum)).to_bytes();
-    match kind {
-        ValueKind::Float4 | ValueKind::Float8 | ValueKind::Numeric => return push_number(out, text, numbers_as_string),
-        // wal2json drops the first two characters (the `\x` of the hex
-        // format). With bytea_output=escape there is no `\x` and wal2json
-        // cuts real data (its issue #301); we keep the whole text then.
-        ValueKind::Bytea => match text.strip_prefix(b"\\x") {
-            Some(hex) => json::string(out, hex),
-            None => json::string(out, text),
-        },
-        _ => json::string(out, text),
-    }
-    Ok(())
-}

@@ -198,6 +198,17 @@ pub struct Actions {
     pub truncate: bool,
 }
 
+impl Actions {
+    /// True when changes of this kind are emitted.
+    pub fn wants(&self, kind: crate::format::ChangeKind) -> bool {
+        match kind {
+            crate::format::ChangeKind::Insert => self.insert,
+            crate::format::ChangeKind::Update => self.update,
+            crate::format::ChangeKind::Delete => self.delete,
+        }
+    }
+}
+
 impl Default for Actions {
     fn default() -> Self {
         Actions { insert: true, update: true, delete: true, truncate: true }

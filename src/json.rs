@@ -6,8 +6,6 @@
 //! and everything else (including `/`, DEL and all non-ASCII bytes) is copied.
 //! Runs of bytes that need no escaping are copied in one `extend_from_slice`.
 
-use crate::options::MessageContent;
-
 /// For each byte: 0 = copy as is, otherwise the character after the backslash
 /// (`u` meaning the `\u00xx` form).
 const ESCAPE: [u8; 256] = {
@@ -27,6 +25,7 @@ const ESCAPE: [u8; 256] = {
     t
 };
 
+/// Lower-case hex digits: escapes, bytea and message payloads (LSNs print them upper-cased).
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// True when none of the 8 bytes needs escaping (no byte below 0x20, no `"`,
@@ -47,7 +46,7 @@ fn clean8(chunk: [u8; 8]) -> bool {
 /// with a few overlapping word moves instead of a libc `memmove` call each,
 /// which cost more than the copy itself at these sizes.
 #[inline(always)]
-pub fn append(out: &mut Vec<u8>, s: &[u8]) {
+pub fn push_bytes(out: &mut Vec<u8>, s: &[u8]) {
     let n = s.len();
     if n > 64 {
         out.extend_from_slice(s);
@@ -98,7 +97,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
         i += 8;
     }
     if i == s.len() {
-        append(out, s);
+        push_bytes(out, s);
         return;
     }
     let mut start = 0;
@@ -108,7 +107,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
             continue;
         }
         if start < i {
-            append(out, &s[start..i]);
+            push_bytes(out, &s[start..i]);
         }
         if e == b'u' {
             out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
@@ -118,7 +117,7 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
         start = i + 1;
     }
     if start < s.len() {
-        append(out, &s[start..]);
+        push_bytes(out, &s[start..]);
     }
 }
 
@@ -135,7 +134,7 @@ pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
         i += 1;
     }
     if i == s.len() {
-        append(out, s);
+        push_bytes(out, s);
         return;
     }
     let mut start = 0;
@@ -147,7 +146,7 @@ pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
         let b = s[i];
         let e = ESCAPE[b as usize];
         if e != 0 {
-            append(out, &s[start..i]);
+            push_bytes(out, &s[start..i]);
             match e {
                 b'"' => out.extend_from_slice(b"\\\\\\\""),
                 b'\\' => out.extend_from_slice(b"\\\\\\\\"),
@@ -166,7 +165,7 @@ pub fn escape_twice_into(out: &mut Vec<u8>, s: &[u8]) {
         }
         i += 1;
     }
-    append(out, &s[start..]);
+    push_bytes(out, &s[start..]);
 }
 
 /// Appends `s` as a JSON string (quoted and escaped).
@@ -210,6 +209,18 @@ pub fn string_lossy_utf8(out: &mut Vec<u8>, mut s: &[u8]) {
     }
     out.push(b'"');
 }
+
+/// How the `content` of a logical message is written. The payload is bytes
+/// (`pg_logical_emit_message(.., bytea)`): `Text` keeps wal2json's string (a
+/// payload that is not valid UTF-8 cannot be carried exactly), `Base64` and
+/// `Hex` carry any payload unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageContent {
+    Text,
+    Base64,
+    Hex,
+}
+
 
 /// Appends a logical message's payload as a JSON string in the chosen
 /// encoding. `Text` validates UTF-8 only where the database's encoding is
@@ -259,10 +270,9 @@ pub fn base64_into(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Lower-case hex, two digits a byte (bytea's hex output without `\x`).
 pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2);
     for &b in bytes {
-        out.extend_from_slice(&[DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]);
+        out.extend_from_slice(&[HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
     }
 }
 
@@ -357,7 +367,7 @@ pub fn push_u64(out: &mut Vec<u8>, mut v: u64) {
         i -= 1;
         buf[i] = b'0' + v as u8;
     }
-    append(out, &buf[i..]);
+    push_bytes(out, &buf[i..]);
 }
 
 /// Appends a signed decimal number (same text as PostgreSQL's int2/4/8 output).
@@ -379,7 +389,7 @@ pub fn push_lsn(out: &mut Vec<u8>, lsn: u64) {
         let mut v = v;
         loop {
             i -= 1;
-            buf[i] = b"0123456789ABCDEF"[(v & 15) as usize];
+            buf[i] = HEX[(v & 15) as usize].to_ascii_uppercase();
             v >>= 4;
             if v == 0 {
                 break;
@@ -396,11 +406,11 @@ pub fn push_lsn(out: &mut Vec<u8>, lsn: u64) {
 mod tests {
 
     #[test]
-    fn append_copies_every_length() {
+    fn push_bytes_copies_every_length() {
         let src: Vec<u8> = (0..200u8).collect();
         for n in 0..=130 {
             let mut out = b"ab".to_vec();
-            super::append(&mut out, &src[..n]);
+            super::push_bytes(&mut out, &src[..n]);
             assert_eq!(&out[..2], b"ab");
             assert_eq!(&out[2..], &src[..n], "length {n}");
         }

@@ -1,6 +1,14 @@
 //! waljson: a PostgreSQL logical decoding output plugin that writes
 //! wal2json-compatible JSON. This file only wires the modules together and
 //! exports the entry point PostgreSQL looks up.
+//!
+//! Pure Rust, unit-tested without PostgreSQL: `options`, `filter`, `format`
+//! (the formats, their value styles), `json`, and the codecs `numeric`,
+//! `jsonb`, `datetime`. The FFI half, compiled only into the plugin:
+//! `callbacks` (the decoding events' policy), `output` (the writer of
+//! `ctx->out`), `txn` (per-transaction state), `tuple` (deforming and
+//! rendering rows), `datum` (decoding values), `relation` (the relation
+//! cache), `compat` (PostgreSQL version differences), `unguarded`.
 
 pub mod filter;
 pub mod format;
@@ -17,7 +25,13 @@ mod datum;
 mod jsonb;
 mod numeric;
 #[cfg(not(test))]
+mod output;
+#[cfg(not(test))]
 mod relation;
+#[cfg(not(test))]
+mod tuple;
+#[cfg(not(test))]
+mod txn;
 #[cfg(not(test))]
 mod unguarded;
 

@@ -2,17 +2,17 @@
 //!
 //! Names, defaults, boolean parsing and error texts follow wal2json so that a
 //! consumer can switch plugins without changing anything else. Names spelled
-//! with underscores (`include_xids`) are accepted as aliases.
+//! with underscores (`include_xids`) are accepted as aliases. Parsing reads
+//! each option on its own; what depends on the chosen format is checked in
+//! one step afterwards, by that format's constructor (`format::Format::new`).
 
 use crate::filter::{self, is_space, Actions, PrefixFilter, TableFilter};
-
-/// The format versions waljson can write.
-pub const MAX_FORMAT_VERSION: i32 = 2;
-pub const MIN_FORMAT_VERSION: i32 = 1;
+use crate::format::Version;
+use crate::json::MessageContent;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
-    pub format_version: i32,
+    pub format: Version,
     pub include_transaction: bool,
     pub include_xids: bool,
     pub include_timestamp: bool,
@@ -39,13 +39,14 @@ pub struct Options {
     pub prefixes: PrefixFilter,
     pub filter_origins: Vec<u32>,
     /// Test builds only: make the change callback panic (proves panics become ERRORs).
+    #[cfg(feature = "fault-injection")]
     pub fault_panic_on_change: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
-            format_version: 1,
+            format: Version::DEFAULT,
             include_transaction: true,
             include_xids: false,
             include_timestamp: false,
@@ -69,20 +70,10 @@ impl Default for Options {
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
             filter_origins: Vec::new(),
+            #[cfg(feature = "fault-injection")]
             fault_panic_on_change: false,
         }
     }
-}
-
-/// How the `content` of a logical message is written. The payload is bytes
-/// (`pg_logical_emit_message(.., bytea)`): `Text` keeps wal2json's string (a
-/// payload that is not valid UTF-8 cannot be carried exactly), `Base64` and
-/// `Hex` carry any payload unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageContent {
-    Text,
-    Base64,
-    Hex,
 }
 
 /// SQLSTATE classes used for option errors (mapped to PostgreSQL codes by the caller).
@@ -235,6 +226,44 @@ fn canonical(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// The boolean options, by canonical name, and the field each one sets.
+const FLAGS: &[(&str, fn(&mut Options) -> &mut bool)] = &[
+    ("include-transaction", |o| &mut o.include_transaction),
+    ("include-xids", |o| &mut o.include_xids),
+    ("include-timestamp", |o| &mut o.include_timestamp),
+    ("include-origin", |o| &mut o.include_origin),
+    ("include-schemas", |o| &mut o.include_schemas),
+    ("include-types", |o| &mut o.include_types),
+    ("include-type-oids", |o| &mut o.include_type_oids),
+    ("include-typmod", |o| &mut o.include_typmod),
+    ("include-domain-data-type", |o| &mut o.include_domain_data_type),
+    ("include-column-positions", |o| &mut o.include_column_positions),
+    ("include-not-null", |o| &mut o.include_not_null),
+    ("include-default", |o| &mut o.include_default),
+    ("include-pk", |o| &mut o.include_pk),
+    ("include-lsn", |o| &mut o.include_lsn),
+    ("numeric-data-types-as-string", |o| &mut o.numeric_data_types_as_string),
+    ("write-in-chunks", |o| &mut o.write_in_chunks),
+    ("include-truncate", |o| &mut o.include_truncate),
+];
+
+/// A boolean option's value; given without a value it means true.
+fn flag(name: &str, value: Option<&[u8]>) -> Result<bool, OptionError> {
+    match value {
+        None => Ok(true),
+        Some(v) => parse_bool(v).ok_or_else(|| OptionError::bad_value(name, v)),
+    }
+}
+
+/// A list option's items, or wal2json's error for a malformed list.
+fn list<T>(name: &str, v: &[u8], parse: impl Fn(&[u8]) -> Option<Vec<T>>) -> Result<Vec<T>, OptionError> {
+    parse(v).ok_or_else(|| OptionError::bad_list(name, v))
+}
+
+fn split(v: &[u8]) -> Option<Vec<Vec<u8>>> {
+    filter::split_list(v, false)
+}
+
 impl Options {
     /// Parses the plugin options in the order given (later ones win, list
     /// options append as in wal2json except `add-tables`, which restarts).
@@ -244,153 +273,118 @@ impl Options {
     {
         let mut o = Options::default();
         for (name, value) in items {
-            let canon = canonical(name);
-            let flag = |target: &mut bool| -> Result<(), OptionError> {
-                match value {
-                    None => *target = true,
-                    Some(v) => *target = parse_bool(v).ok_or_else(|| OptionError::bad_value(name, v))?,
-                }
-                Ok(())
-            };
-            match canon.as_str() {
-                "include-transaction" => flag(&mut o.include_transaction)?,
-                "include-xids" => flag(&mut o.include_xids)?,
-                "include-timestamp" => flag(&mut o.include_timestamp)?,
-                "include-origin" => flag(&mut o.include_origin)?,
-                "include-schemas" => flag(&mut o.include_schemas)?,
-                "include-types" => flag(&mut o.include_types)?,
-                "include-type-oids" => flag(&mut o.include_type_oids)?,
-                "include-typmod" => flag(&mut o.include_typmod)?,
-                "include-domain-data-type" => flag(&mut o.include_domain_data_type)?,
-                "include-column-positions" => flag(&mut o.include_column_positions)?,
-                "include-not-null" => flag(&mut o.include_not_null)?,
-                "include-default" => flag(&mut o.include_default)?,
-                "include-pk" => flag(&mut o.include_pk)?,
-                "include-lsn" => flag(&mut o.include_lsn)?,
-                "numeric-data-types-as-string" => flag(&mut o.numeric_data_types_as_string)?,
-                // wal2json only ever switches pretty printing on: a later
-                // `pretty-print=0` does not undo an earlier `pretty-print=1`.
-                "pretty-print" => {
-                    let mut p = false;
-                    flag(&mut p)?;
-                    o.pretty_print |= p;
-                }
-                "write-in-chunks" => flag(&mut o.write_in_chunks)?,
-                "include-truncate" => flag(&mut o.include_truncate)?,
-                "message-content-encoding" => {
-                    o.message_content = match value.map(|v| v.to_ascii_lowercase()).as_deref() {
-                        Some(b"text") => MessageContent::Text,
-                        Some(b"base64") => MessageContent::Base64,
-                        Some(b"hex") => MessageContent::Hex,
-                        _ => {
-                            let mut e = OptionError::bad_value(name, value.unwrap_or(b"(null)"));
-                            e.hint = Some("Allowed values are text, base64 and hex.".into());
-                            return Err(e);
-                        }
-                    }
-                }
-                "include-unchanged-toast" => {
-                    return Err(OptionError::new(
-                        ErrorKind::InvalidName,
-                        format!("parameter \"{name}\" was deprecated"),
-                    ))
-                }
-                "actions" => {
-                    if let Some(v) = value {
-                        let tokens = filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?;
-                        let mut a = Actions { insert: false, update: false, delete: false, truncate: false };
-                        for t in tokens {
-                            match t.as_slice() {
-                                b"insert" => a.insert = true,
-                                b"update" => a.update = true,
-                                b"delete" => a.delete = true,
-                                b"truncate" => a.truncate = true,
-                                _ => {
-                                    let mut e = OptionError::bad_value(name, &t);
-                                    e.hint = Some("Allowed actions are insert, update, delete and truncate.".into());
-                                    return Err(e);
-                                }
-                            }
-                        }
-                        o.actions = a;
-                    }
-                }
-                "filter-origins" => match value {
-                    None => o.filter_origins.clear(),
-                    Some(v) => o
-                        .filter_origins
-                        .extend(filter::parse_origin_list(v).ok_or_else(|| OptionError::bad_list(name, v))?),
-                },
-                "filter-tables" => match value {
-                    None => o.tables.filter.clear(),
-                    Some(v) => o
-                        .tables
-                        .filter
-                        .extend(filter::parse_table_list(v).ok_or_else(|| OptionError::bad_list(name, v))?),
-                },
-                "add-tables" => {
-                    // Each add-tables restarts the list; an empty value (or none)
-                    // leaves it empty, which selects no table at all.
-                    let mut list = Vec::new();
-                    if let Some(v) = value {
-                        list = filter::parse_table_list(v).ok_or_else(|| OptionError::bad_list(name, v))?;
-                    }
-                    o.tables.add = Some(list);
-                }
-                "filter-msg-prefixes" => match value {
-                    None => o.prefixes.filter.clear(),
-                    Some(v) => o
-                        .prefixes
-                        .filter
-                        .extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?),
-                },
-                "add-msg-prefixes" => match value {
-                    None => o.prefixes.add.clear(),
-                    Some(v) => o
-                        .prefixes
-                        .add
-                        .extend(filter::split_list(v, false).ok_or_else(|| OptionError::bad_list(name, v))?),
-                },
-                "format-version" => {
-                    o.format_version = match value {
-                        None => MAX_FORMAT_VERSION,
-                        Some(v) => parse_int(v).ok_or_else(|| OptionError::bad_value(name, v))?,
-                    };
-                    if o.format_version > MAX_FORMAT_VERSION {
-                        return Err(OptionError::new(
-                            ErrorKind::FeatureNotSupported,
-                            format!(
-                                "client sent format_version={} but we only support format {} or lower",
-                                o.format_version, MAX_FORMAT_VERSION
-                            ),
-                        ));
-                    }
-                    if o.format_version < MIN_FORMAT_VERSION {
-                        return Err(OptionError::new(
-                            ErrorKind::FeatureNotSupported,
-                            format!(
-                                "client sent format_version={} but we only support format {} or higher",
-                                o.format_version, MIN_FORMAT_VERSION
-                            ),
-                        ));
-                    }
-                }
-                #[cfg(feature = "fault-injection")]
-                "waljson-test-panic" => flag(&mut o.fault_panic_on_change)?,
-                _ => {
-                    return Err(OptionError::new(
-                        ErrorKind::InvalidParameterValue,
-                        format!(
-                            "option \"{}\" = \"{}\" is unknown",
-                            name,
-                            value.map(String::from_utf8_lossy).unwrap_or("(null)".into())
-                        ),
-                    ))
-                }
-            }
+            o.apply(name, value)?;
         }
         Ok(o)
     }
+
+    /// Reads one option into `self`.
+    fn apply(&mut self, name: &str, value: Option<&[u8]>) -> Result<(), OptionError> {
+        let canon = canonical(name);
+        if let Some((_, field)) = FLAGS.iter().find(|(n, _)| *n == canon) {
+            *field(self) = flag(name, value)?;
+            return Ok(());
+        }
+        #[cfg(feature = "fault-injection")]
+        if canon == "waljson-test-panic" {
+            self.fault_panic_on_change = flag(name, value)?;
+            return Ok(());
+        }
+        match canon.as_str() {
+            // wal2json only ever switches pretty printing on: a later
+            // `pretty-print=0` does not undo an earlier `pretty-print=1`.
+            "pretty-print" => self.pretty_print |= flag(name, value)?,
+            "message-content-encoding" => self.message_content = message_content(name, value)?,
+            "include-unchanged-toast" => {
+                return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
+            }
+            "format-version" => self.format = format_version(name, value)?,
+            "actions" => {
+                if let Some(v) = value {
+                    self.actions = actions(name, v)?;
+                }
+            }
+            _ => return self.apply_filter(&canon, name, value),
+        }
+        Ok(())
+    }
+
+    /// The table, origin and message-prefix filters: a value adds to the
+    /// list (`add-tables` restarts it), no value clears it.
+    fn apply_filter(&mut self, canon: &str, name: &str, value: Option<&[u8]>) -> Result<(), OptionError> {
+        match (canon, value) {
+            ("filter-origins", None) => self.filter_origins.clear(),
+            ("filter-origins", Some(v)) => self.filter_origins.extend(list(name, v, filter::parse_origin_list)?),
+            ("filter-tables", None) => self.tables.filter.clear(),
+            ("filter-tables", Some(v)) => self.tables.filter.extend(list(name, v, filter::parse_table_list)?),
+            // Each add-tables restarts the list; an empty value (or none)
+            // leaves it empty, which selects no table at all.
+            ("add-tables", None) => self.tables.add = Some(Vec::new()),
+            ("add-tables", Some(v)) => self.tables.add = Some(list(name, v, filter::parse_table_list)?),
+            ("filter-msg-prefixes", None) => self.prefixes.filter.clear(),
+            ("filter-msg-prefixes", Some(v)) => self.prefixes.filter.extend(list(name, v, split)?),
+            ("add-msg-prefixes", None) => self.prefixes.add.clear(),
+            ("add-msg-prefixes", Some(v)) => self.prefixes.add.extend(list(name, v, split)?),
+            _ => {
+                return Err(OptionError::new(
+                    ErrorKind::InvalidParameterValue,
+                    format!(
+                        "option \"{}\" = \"{}\" is unknown",
+                        name,
+                        value.map(String::from_utf8_lossy).unwrap_or("(null)".into())
+                    ),
+                ))
+            }
+        }
+        Ok(())
+    }
+}
+
+fn message_content(name: &str, value: Option<&[u8]>) -> Result<MessageContent, OptionError> {
+    match value.map(|v| v.to_ascii_lowercase()).as_deref() {
+        Some(b"text") => Ok(MessageContent::Text),
+        Some(b"base64") => Ok(MessageContent::Base64),
+        Some(b"hex") => Ok(MessageContent::Hex),
+        _ => {
+            let mut e = OptionError::bad_value(name, value.unwrap_or(b"(null)"));
+            e.hint = Some("Allowed values are text, base64 and hex.".into());
+            Err(e)
+        }
+    }
+}
+
+fn actions(name: &str, v: &[u8]) -> Result<Actions, OptionError> {
+    let mut a = Actions { insert: false, update: false, delete: false, truncate: false };
+    for t in list(name, v, split)? {
+        match t.as_slice() {
+            b"insert" => a.insert = true,
+            b"update" => a.update = true,
+            b"delete" => a.delete = true,
+            b"truncate" => a.truncate = true,
+            _ => {
+                let mut e = OptionError::bad_value(name, &t);
+                e.hint = Some("Allowed actions are insert, update, delete and truncate.".into());
+                return Err(e);
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// `format-version`: a number (parsed as wal2json parses it) naming one of
+/// the registered formats; given without a value, the newest.
+fn format_version(name: &str, value: Option<&[u8]>) -> Result<Version, OptionError> {
+    let n = match value {
+        None => Version::MAX,
+        Some(v) => parse_int(v).ok_or_else(|| OptionError::bad_value(name, v))?,
+    };
+    Version::from_number(n).ok_or_else(|| {
+        let (bound, side) = if n > Version::MAX { (Version::MAX, "lower") } else { (Version::MIN, "higher") };
+        OptionError::new(
+            ErrorKind::FeatureNotSupported,
+            format!("client sent format_version={n} but we only support format {bound} or {side}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -441,14 +435,14 @@ mod tests {
     #[test]
     fn defaults_and_flags() {
         let o = parse(&[]).unwrap();
-        assert_eq!(o.format_version, 1);
+        assert_eq!(o.format, Version::V1);
         assert!(o.include_schemas && o.include_types && o.include_transaction && !o.include_xids);
         let o =
             parse(&[("include-xids", None), ("include_timestamp", Some("on")), ("format-version", Some("2"))]).unwrap();
         assert!(o.include_xids && o.include_timestamp);
-        assert_eq!(o.format_version, 2);
+        assert_eq!(o.format, Version::V2);
         let o = parse(&[("format-version", None)]).unwrap();
-        assert_eq!(o.format_version, 2);
+        assert_eq!(o.format, Version::V2);
         let o = parse(&[("pretty-print", Some("1")), ("pretty-print", Some("0"))]).unwrap();
         assert!(o.pretty_print);
     }

@@ -1,5 +1,6 @@
 //! Per-relation cache: names, columns, type names, output functions, key
-//! columns and defaults, built once per relation and rebuilt after a relcache
+//! columns, defaults and the session format's own data (`Format::Rel`),
+//! built once per relation and rebuilt after a relcache
 //! or syscache invalidation (so ALTER TABLE inside the decoded stream is seen
 //! at the right change, as the reorder buffer replays invalidations).
 //!
@@ -8,7 +9,8 @@
 //! may process invalidations), so they never touch the cache itself.
 
 use crate::compat;
-use crate::datum::ValueKind;
+use crate::datum::kind_for_type;
+use crate::format::ValueKind;
 use crate::format::{ColumnMeta, RelMeta};
 use crate::json;
 use pgrx::pg_sys;
@@ -83,16 +85,18 @@ pub struct ColumnRuntime {
     pub att_index: usize,
     pub attlen: i16,
     pub kind: ValueKind,
-    /// For a domain: how its base type renders (format version 1 with include-domain-data-type).
+    /// For a domain: how its base type decodes (for styles that decode domains as their base).
     pub base_kind: Option<ValueKind>,
     /// The type's output function, looked up once (used for kinds without a fast path).
     pub finfo: Box<pg_sys::FmgrInfo>,
 }
 
-pub struct RelEntry {
+/// A relation as the session writes it; `R` is the format's own data.
+pub struct RelEntry<R> {
     pub meta: RelMeta,
     pub columns: Vec<ColumnRuntime>,
     pub natts: usize,
+    pub fmt: R,
     valid: bool,
     /// Holds the output functions' private data (fn_extra); deleted on rebuild.
     mcxt: pg_sys::MemoryContext,
@@ -119,13 +123,13 @@ impl std::hash::Hasher for OidHasher {
 
 type OidMap<V> = HashMap<pg_sys::Oid, V, std::hash::BuildHasherDefault<OidHasher>>;
 
-pub struct RelationCache {
-    entries: OidMap<RelEntry>,
+pub struct RelationCache<R> {
+    entries: OidMap<RelEntry<R>>,
     /// Parent of the entries' contexts; lives as long as the decoding context.
     parent: pg_sys::MemoryContext,
 }
 
-impl RelationCache {
+impl<R> RelationCache<R> {
     pub fn new(parent: pg_sys::MemoryContext) -> Self {
         PENDING.with(|p| *p.borrow_mut() = Pending::default());
         RelationCache { entries: OidMap::default(), parent }
@@ -147,11 +151,12 @@ impl RelationCache {
         }
     }
 
-    /// The entry for `rel`, built or rebuilt as needed.
+    /// The entry for `rel`, built or rebuilt as needed (`format_data` makes
+    /// the format's part).
     ///
     /// # Safety
     /// `rel` is the open relation handed to the current callback.
-    pub unsafe fn get(&mut self, rel: pg_sys::Relation, opts: &crate::options::Options) -> &RelEntry {
+    pub unsafe fn get(&mut self, rel: pg_sys::Relation, format_data: impl FnOnce(&RelMeta) -> R) -> &RelEntry<R> {
         self.apply_invalidations();
         let relid = (*rel).rd_id;
         let natts = (*(*rel).rd_att).natts as usize;
@@ -159,14 +164,13 @@ impl RelationCache {
             if e.valid && e.natts == natts {
                 // SAFETY: a plain reborrow of `e` for the lifetime of `&self`
                 // (works around the borrow checker's conditional-return limit).
-                return &*(e as *const RelEntry);
+                return &*(e as *const RelEntry<R>);
             }
         }
         if let Some(old) = self.entries.remove(&relid) {
             pg_sys::MemoryContextDelete(old.mcxt);
         }
-        let mut entry = build(rel, self.parent);
-        entry.meta.resolve_output(opts);
+        let entry = build(rel, self.parent, format_data);
         self.entries.entry(relid).or_insert(entry)
     }
 }
@@ -239,7 +243,7 @@ unsafe fn type_facts(typoid: pg_sys::Oid) -> (Vec<u8>, Option<(pg_sys::Oid, i32)
     (typname, base)
 }
 
-unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntry {
+unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_data: impl FnOnce(&RelMeta) -> R) -> RelEntry<R> {
     let mcxt = pg_sys::AllocSetContextCreateExtended(
         parent,
         c"waljson relation".as_ptr(),
@@ -269,7 +273,6 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
         has_pk: (*rel).rd_pkindex != pg_sys::InvalidOid,
         replident_full: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
         replident_default: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_DEFAULT,
-        v1_heads: Default::default(),
     };
     let mut columns = Vec::with_capacity(natts);
     for i in 0..natts {
@@ -306,15 +309,15 @@ unsafe fn build(rel: pg_sys::Relation, parent: pg_sys::MemoryContext) -> RelEntr
             default,
             in_identity: identity.contains(&(*att).attnum),
             in_pk: pk.contains(&(*att).attnum),
-            out: Default::default(),
         });
         columns.push(ColumnRuntime {
             att_index: i,
             attlen: (*att).attlen,
-            kind: ValueKind::for_type(typoid),
-            base_kind: base.map(|(b, _)| ValueKind::for_type(b)),
+            kind: kind_for_type(typoid),
+            base_kind: base.map(|(b, _)| kind_for_type(b)),
             finfo,
         });
     }
-    RelEntry { meta, columns, natts, valid: true, mcxt }
+    let fmt = format_data(&meta);
+    RelEntry { meta, columns, natts, fmt, valid: true, mcxt }
 }

@@ -1,12 +1,229 @@
-//! The safe model the callbacks build from the reorder buffer's structs, and
-//! the emitters (one per output format) that turn it into JSON bytes.
+//! The output formats behind one interface, and the safe model they write.
 //!
-//! Nothing here touches PostgreSQL: names arrive pre-escaped and each row
-//! comes with a renderer that writes a value's JSON token where the emitter
-//! prints it, so the emitters are plain byte-pushing code with unit tests.
+//! The callbacks build the model from the reorder buffer's structs (a
+//! relation's `RelMeta`, a `Change` whose rows render their values on
+//! demand, the transaction's `TxnInfo`) and call the session's `Format`
+//! without knowing which one it is. Each format lives in its own module:
+//! its framing, its per-relation data (`Format::Rel`), its per-transaction
+//! state (`Format::Txn`) and its value style (`Format::Style`, see `value`).
+//! It writes through a `Sink`, one or several messages per call.
+//!
+//! Nothing here touches PostgreSQL, so every format is plain byte-pushing
+//! code with unit tests. Adding a format: one module, and one line in the
+//! `formats!` registry below.
 
 pub mod v1;
 pub mod v2;
+pub mod value;
+
+use crate::options::{OptionError, Options};
+pub use value::{Scalar, ValueKind, ValueStyle};
+
+/// Declares the formats: the `Version` enum (format-version numbers), the
+/// `ByFormat` enum holding one value per format, and the macros that pick the
+/// format type for a version (`new_by_format!`) and dispatch on a `ByFormat`
+/// (`each_format!`), both statically: the code inside is monomorphised per
+/// format. (`$d` is a `$` passed in, so the inner macros can have variables.)
+macro_rules! formats {
+    ($d:tt $($number:literal => $variant:ident($format:ty)),+ $(,)?) => {
+        /// A format, by its `format-version` number.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Version {
+            $($variant),+
+        }
+
+        impl Version {
+            const NUMBERS: &'static [i32] = &[$($number),+];
+            pub const MIN: i32 = min_of(Self::NUMBERS);
+            pub const MAX: i32 = max_of(Self::NUMBERS);
+
+            pub fn from_number(n: i32) -> Option<Version> {
+                match n {
+                    $($number => Some(Version::$variant),)+
+                    _ => None,
+                }
+            }
+
+            pub fn number(self) -> i32 {
+                match self {
+                    $(Version::$variant => $number),+
+                }
+            }
+        }
+
+        /// One value of `T::Of<F>` for the format `F` a session uses.
+        pub enum ByFormat<T: Family> {
+            $($variant(T::Of<$format>)),+
+        }
+
+        /// `new_by_format!(version, F => expr)`: `expr` evaluated with the
+        /// type `F` bound to `version`'s format, wrapped in its `ByFormat` variant.
+        macro_rules! new_by_format {
+            ($d version:expr, $d f:ident => $d body:expr) => {
+                match $d version {
+                    $($crate::format::Version::$variant => {
+                        type $d f = $format;
+                        $crate::format::ByFormat::$variant($d body)
+                    })+
+                }
+            };
+        }
+        pub(crate) use new_by_format;
+
+        /// `each_format!(by_format, x => expr)`: `expr` with `x` bound to the
+        /// value inside, whichever format it is.
+        macro_rules! each_format {
+            ($d value:expr, $d x:ident => $d body:expr) => {
+                match $d value {
+                    $($crate::format::ByFormat::$variant($d x) => $d body,)+
+                }
+            };
+        }
+        pub(crate) use each_format;
+    };
+}
+
+formats! {$
+    1 => V1(crate::format::v1::V1),
+    2 => V2(crate::format::v2::V2),
+}
+
+impl Version {
+    /// wal2json's default.
+    pub const DEFAULT: Version = Version::V1;
+}
+
+const fn min_of(v: &[i32]) -> i32 {
+    let (mut m, mut i) = (i32::MAX, 0);
+    while i < v.len() {
+        if v[i] < m {
+            m = v[i];
+        }
+        i += 1;
+    }
+    m
+}
+
+const fn max_of(v: &[i32]) -> i32 {
+    let (mut m, mut i) = (i32::MIN, 0);
+    while i < v.len() {
+        if v[i] > m {
+            m = v[i];
+        }
+        i += 1;
+    }
+    m
+}
+
+/// A family of types with one member per format (`ByFormat<T>` holds one).
+pub trait Family {
+    type Of<F: Format>;
+}
+
+/// Facts about the database that the formats need, read once at startup.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// Message payloads are checked (and made valid) in a UTF-8 database.
+    pub utf8_db: bool,
+}
+
+/// An output format. The methods are the decoding events; each writes zero
+/// or more messages to the sink.
+pub trait Format: Sized {
+    /// What the format precomputes per relation (rebuilt with the relation).
+    type Rel;
+    /// What the format keeps per transaction, beside `TxnInfo`.
+    type Txn: Default;
+    /// How the format writes values.
+    type Style: ValueStyle;
+
+    /// Builds the format for a session: the one place where options that
+    /// concern this format are checked and resolved.
+    fn new(o: &Options, env: &Env) -> Result<Self, OptionError>;
+    fn style(&self) -> &Self::Style;
+    /// The format's data for a relation, built when the relation is (re)built.
+    fn relation(&self, rel: &RelMeta) -> Self::Rel;
+
+    fn begin(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>);
+    /// `commit_lsn` is the commit record's LSN.
+    fn commit(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>, commit_lsn: u64);
+    /// Writes an INSERT/UPDATE/DELETE, or skips it (nothing written) with the
+    /// reason, which the caller raises as a WARNING; a change can also be
+    /// written with a WARNING.
+    fn change<R: Render>(
+        &self,
+        sink: &mut impl Sink,
+        txn: &mut Txn<Self::Txn>,
+        c: &Change<'_, R>,
+        rel: &Self::Rel,
+    ) -> Result<Option<String>, Skipped>;
+    /// False when the format writes no TRUNCATE at all (so the caller skips
+    /// looking the relations up).
+    fn writes_truncate(&self) -> bool {
+        true
+    }
+    /// One truncated relation.
+    fn truncate(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>, lsn: u64, rel: &RelMeta, fmt: &Self::Rel);
+    /// A logical message; a non-transactional one has no transaction.
+    fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<Self::Txn>>, m: &Message<'_>);
+}
+
+/// How a piece of output reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// A whole message.
+    Whole,
+    /// The start of a message that later pieces continue; `limit` names it
+    /// in the ERROR raised if it grows past PostgreSQL's 1 GB.
+    Open(&'static Oversize),
+    /// More of the open message.
+    Append,
+    /// The end of the open message, which is then sent.
+    Close,
+}
+
+/// The ERROR text for a message built over several pieces that outgrows
+/// PostgreSQL's 1 GB limit: "waljson: {what} would exceed 1 GB".
+#[derive(Debug, PartialEq, Eq)]
+pub struct Oversize {
+    pub what: &'static str,
+    pub hint: &'static str,
+}
+
+/// Where a format writes its messages.
+pub trait Sink {
+    /// An empty buffer in which to build the next piece.
+    fn buf(&mut self) -> &mut Vec<u8>;
+    /// Hands the buffer's contents to the client as `piece`.
+    fn send(&mut self, piece: Piece);
+}
+
+/// A sink that keeps what is sent, for unit tests.
+#[cfg(test)]
+#[derive(Default)]
+pub struct VecSink {
+    buf: Vec<u8>,
+    pub sent: Vec<(Piece, String)>,
+}
+
+#[cfg(test)]
+impl Sink for VecSink {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self.buf.clear();
+        &mut self.buf
+    }
+    fn send(&mut self, piece: Piece) {
+        self.sent.push((piece, String::from_utf8(self.buf.clone()).unwrap()));
+    }
+}
+
+#[cfg(test)]
+impl VecSink {
+    /// Everything sent, concatenated.
+    pub fn text(&self) -> String {
+        self.sent.iter().map(|(_, s)| s.as_str()).collect()
+    }
+}
 
 /// Per-column metadata of a relation, computed once per relation (see relation.rs).
 #[derive(Debug, Clone, Default)]
@@ -17,7 +234,7 @@ pub struct ColumnMeta {
     pub type_name: Vec<u8>,
     /// For a domain: `format_type_with_typemod(typbasetype, typtypmod)`, raw.
     pub base_type_name: Option<Vec<u8>>,
-    /// `pg_type.typname` (format-version 1 with include-typmod off).
+    /// `pg_type.typname`.
     pub typname: Vec<u8>,
     /// For a domain: the base type's `pg_type.typname`.
     pub base_typname: Option<Vec<u8>>,
@@ -32,27 +249,9 @@ pub struct ColumnMeta {
     pub in_identity: bool,
     /// Member of the primary key.
     pub in_pk: bool,
-    /// The type as the session's format and options print it (see `resolve_output`).
-    pub out: TypeOut,
 }
 
-/// A column's type as printed, resolved once per relation and session
-/// rather than for every row.
-#[derive(Debug, Clone, Default)]
-pub struct TypeOut {
-    /// JSON token for columns and keys.
-    pub token: Vec<u8>,
-    /// JSON token in format 1's `pktypes` (wal2json quotes those by a looser rule).
-    pub pk_token: Vec<u8>,
-    /// Type OID printed with include-type-oids.
-    pub oid: u32,
-    /// Format version 2: `},` then the start of the column's object up to
-    /// its value, `{"name":..[,"type":..][,"typeoid":..],"value":`, the same
-    /// in every row (the first column of a row skips the `},`).
-    pub v2_next_head: Vec<u8>,
-}
-
-/// What a relation looks like for the emitters.
+/// What a relation looks like for the formats.
 #[derive(Debug, Clone, Default)]
 pub struct RelMeta {
     pub raw_schema: Vec<u8>,
@@ -67,27 +266,6 @@ pub struct RelMeta {
     pub has_pk: bool,
     pub replident_full: bool,
     pub replident_default: bool,
-    /// Format version 1: the arrays before a row's values (see `v1::Heads`).
-    pub v1_heads: v1::Heads,
-}
-
-impl RelMeta {
-    /// Resolves every column's printed type for these options.
-    pub fn resolve_output(&mut self, o: &crate::options::Options) {
-        for c in &mut self.columns {
-            let (name, oid) = if o.format_version == 1 { v1::column_type(o, c) } else { v2::column_type(o, c) };
-            let mut out = TypeOut { oid, ..TypeOut::default() };
-            crate::json::type_name(&mut out.token, name, false);
-            crate::json::type_name(&mut out.pk_token, name, true);
-            if o.format_version == 2 {
-                out.v2_next_head = [b"},".as_slice(), &v2::column_head(o, &c.name, &out)].concat();
-            }
-            c.out = out;
-        }
-        if o.format_version == 1 {
-            self.v1_heads = v1::heads(o, self);
-        }
-    }
 }
 
 /// One column's value in a decoded tuple.
@@ -101,9 +279,9 @@ pub enum Cell {
     Value(u32),
 }
 
-/// Writes the JSON token of a value (by its live column index). The
-/// emitters are generic over it, so the callbacks' renderer is inlined into
-/// the loops that print the columns.
+/// Writes the JSON token of a value (by its live column index), in the
+/// session format's value style. The formats are generic over it, so the
+/// callbacks' renderer is inlined into the loops that print the columns.
 pub trait Render {
     fn render(&self, out: &mut Vec<u8>, index: usize);
 }
@@ -123,12 +301,14 @@ impl<R: Render> Clone for Row<'_, R> {
 impl<R: Render> Copy for Row<'_, R> {}
 
 impl<R: Render> Row<'_, R> {
-    /// Appends the JSON token of `cell` (`null` for a NULL).
+    /// Appends the JSON token of `cell` (`null` for a NULL). The formats
+    /// leave unchanged TOAST columns out before they get here.
     #[inline(always)]
     pub fn write(&self, out: &mut Vec<u8>, cell: Cell) {
         match cell {
             Cell::Value(i) => self.render.render(out, i as usize),
-            Cell::Null | Cell::Unchanged => out.extend_from_slice(b"null"),
+            Cell::Null => out.extend_from_slice(b"null"),
+            Cell::Unchanged => debug_assert!(false, "unchanged TOAST columns are not written"),
         }
     }
 }
@@ -150,7 +330,7 @@ impl Render for Tokens {
     }
 }
 
-/// Transaction facts printed with every object.
+/// Transaction facts printed with the events.
 #[derive(Debug, Clone, Default)]
 pub struct TxnInfo {
     pub xid: u32,
@@ -159,6 +339,13 @@ pub struct TxnInfo {
     pub origin: u32,
     pub final_lsn: u64,
     pub end_lsn: u64,
+}
+
+/// A transaction being written: its facts and the format's state for it.
+#[derive(Debug, Default)]
+pub struct Txn<T> {
+    pub info: TxnInfo,
+    pub fmt: T,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +383,30 @@ impl<R: Render> Clone for Change<'_, R> {
 
 impl<R: Render> Copy for Change<'_, R> {}
 
+/// A logical message (`pg_logical_emit_message`).
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    pub transactional: bool,
+    pub lsn: u64,
+    pub prefix: &'a [u8],
+    pub content: &'a [u8],
+}
+
 /// Why a change was not written; the callback turns it into a WARNING.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!((Version::MIN, Version::MAX), (1, 2));
+        for n in Version::MIN..=Version::MAX {
+            assert_eq!(Version::from_number(n).map(Version::number), Some(n));
+        }
+        assert_eq!(Version::from_number(0), None);
+        assert_eq!(Version::from_number(Version::MAX + 1), None);
+    }
+}

@@ -3,9 +3,87 @@
 //! Key order, optional keys and the identity rules are wal2json's
 //! (`{"action":"I","schema":...,"table":...,"columns":[...]}` and friends).
 
-use super::{Cell, Change, ChangeKind, ColumnMeta, RelMeta, Render, Row, Skipped, TxnInfo, TypeOut};
+use super::value::Wal2json;
+use super::{Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
 use crate::json;
-use crate::options::Options;
+use crate::options::{OptionError, Options};
+
+/// The format-version 2 writer for a session.
+pub struct V2 {
+    o: Options,
+    style: Wal2json,
+    utf8_db: bool,
+}
+
+/// What format version 2 precomputes per relation: per live column, `},`
+/// then the start of the column's object up to its value,
+/// `{"name":..[,"type":..][,"typeoid":..],"value":`, the same in every row
+/// (the first column of a row skips the `},`).
+#[derive(Debug, Clone, Default)]
+pub struct Rel {
+    next_heads: Vec<Vec<u8>>,
+}
+
+impl Format for V2 {
+    type Rel = Rel;
+    type Txn = ();
+    type Style = Wal2json;
+
+    fn new(o: &Options, env: &Env) -> Result<V2, OptionError> {
+        Ok(V2 {
+            o: o.clone(),
+            style: Wal2json { numbers_as_string: o.numeric_data_types_as_string, domains_as_base: false },
+            utf8_db: env.utf8_db,
+        })
+    }
+
+    fn style(&self) -> &Wal2json {
+        &self.style
+    }
+
+    fn relation(&self, rel: &RelMeta) -> Rel {
+        let next_heads = rel.columns.iter().map(|c| [b"},".as_slice(), &column_head(&self.o, c)].concat()).collect();
+        Rel { next_heads }
+    }
+
+    fn begin(&self, sink: &mut impl Sink, txn: &mut Txn<()>) {
+        if self.o.include_transaction {
+            boundary(sink.buf(), &self.o, &txn.info, b'B', txn.info.final_lsn);
+            sink.send(Piece::Whole);
+        }
+    }
+
+    fn commit(&self, sink: &mut impl Sink, txn: &mut Txn<()>, commit_lsn: u64) {
+        if self.o.include_transaction {
+            boundary(sink.buf(), &self.o, &txn.info, b'C', commit_lsn);
+            sink.send(Piece::Whole);
+        }
+    }
+
+    fn change<R: Render>(
+        &self,
+        sink: &mut impl Sink,
+        txn: &mut Txn<()>,
+        c: &Change<'_, R>,
+        rel: &Rel,
+    ) -> Result<Option<String>, Skipped> {
+        skip_reason(c)?;
+        let warning = change(sink.buf(), &self.o, &txn.info, c, rel);
+        sink.send(Piece::Whole);
+        Ok(warning)
+    }
+
+    fn truncate(&self, sink: &mut impl Sink, txn: &mut Txn<()>, lsn: u64, rel: &RelMeta, _fmt: &Rel) {
+        truncate(sink.buf(), &self.o, &txn.info, lsn, rel);
+        sink.send(Piece::Whole);
+    }
+
+    fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<()>>, m: &Message<'_>) {
+        let info = txn.filter(|_| m.transactional).map(|t| &t.info);
+        message(sink.buf(), &self.o, info, m, self.utf8_db);
+        sink.send(Piece::Whole);
+    }
+}
 
 /// `,"xid":N,"timestamp":"...","origin":N` as enabled.
 fn txn_fields(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) {
@@ -30,20 +108,8 @@ fn lsn_field(out: &mut Vec<u8>, key: &[u8], lsn: u64) {
     out.push(b'"');
 }
 
-/// `{"action":"B"...}`; nothing when include-transaction is off.
-pub fn begin(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) -> bool {
-    boundary(out, o, txn, b'B', txn.final_lsn)
-}
-
-/// `{"action":"C"...}`; `lsn` is the commit record's LSN.
-pub fn commit(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, commit_lsn: u64) -> bool {
-    boundary(out, o, txn, b'C', commit_lsn)
-}
-
-fn boundary(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, action: u8, lsn: u64) -> bool {
-    if !o.include_transaction {
-        return false;
-    }
+/// `{"action":"B"...}` or `{"action":"C"...}`.
+fn boundary(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, action: u8, lsn: u64) {
     out.extend_from_slice(b"{\"action\":\"");
     out.push(action);
     out.push(b'"');
@@ -53,16 +119,15 @@ fn boundary(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, action: u8, lsn: u64)
         lsn_field(out, b",\"nextlsn\":", txn.end_lsn);
     }
     out.push(b'}');
-    true
 }
 
 fn relation_fields(out: &mut Vec<u8>, o: &Options, rel: &RelMeta) {
     if o.include_schemas {
         out.extend_from_slice(b",\"schema\":");
-        json::append(out, &rel.schema);
+        json::push_bytes(out, &rel.schema);
     }
     out.extend_from_slice(b",\"table\":");
-    json::append(out, &rel.table);
+    json::push_bytes(out, &rel.table);
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -72,28 +137,27 @@ enum TupleKind {
     Pk,
 }
 
-/// The type name and OID format version 2 prints: with
-/// include-domain-data-type a domain's base type name; the OID is always the
-/// column's own.
-pub fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> (&'a [u8], u32) {
+/// The type name format version 2 prints: with include-domain-data-type a
+/// domain's base type name (the OID printed is always the column's own).
+fn column_type<'a>(o: &Options, c: &'a ColumnMeta) -> &'a [u8] {
     match (&c.base_type_name, o.include_domain_data_type) {
-        (Some(base), true) => (base, c.typeoid),
-        _ => (&c.type_name, c.typeoid),
+        (Some(base), true) => base,
+        _ => &c.type_name,
     }
 }
 
 /// `{"name":..[,"type":..][,"typeoid":..],"value":` of a column for these
 /// options (a pk entry stops before `,"value":`).
-pub fn column_head(o: &Options, name: &[u8], t: &TypeOut) -> Vec<u8> {
+fn column_head(o: &Options, c: &ColumnMeta) -> Vec<u8> {
     let mut out = b"{\"name\":".to_vec();
-    out.extend_from_slice(name);
+    out.extend_from_slice(&c.name);
     if o.include_types {
         out.extend_from_slice(b",\"type\":");
-        out.extend_from_slice(&t.token);
+        json::type_name(&mut out, column_type(o, c), false);
     }
     if o.include_type_oids {
         out.extend_from_slice(b",\"typeoid\":");
-        json::push_u64(&mut out, t.oid as u64);
+        json::push_u64(&mut out, c.typeoid as u64);
     }
     out.extend_from_slice(VALUE_KEY);
     out
@@ -104,14 +168,13 @@ const VALUE_KEY: &[u8] = b",\"value\":";
 /// The columns of a row with none of the per-column extras (the common
 /// case): each column's precomputed head, with the previous column's `},`
 /// folded into it, then its value.
-fn plain_columns<R: Render>(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_, R>) {
+fn plain_columns<R: Render>(out: &mut Vec<u8>, fmt: &Rel, row: Row<'_, R>) {
     let mut first = true;
-    for (col, &cell) in rel.columns.iter().zip(row.cells) {
+    for (head, &cell) in fmt.next_heads.iter().zip(row.cells) {
         if cell == Cell::Unchanged {
             continue;
         }
-        let head = &col.out.v2_next_head;
-        json::append(out, if first { &head[2..] } else { head });
+        json::push_bytes(out, if first { &head[2..] } else { head });
         first = false;
         row.write(out, cell);
     }
@@ -120,12 +183,12 @@ fn plain_columns<R: Render>(out: &mut Vec<u8>, rel: &RelMeta, row: Row<'_, R>) {
     }
 }
 
-fn tuple<R: Render>(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_, R>, kind: TupleKind) {
+fn tuple<R: Render>(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, fmt: &Rel, row: Row<'_, R>, kind: TupleKind) {
     if kind == TupleKind::Columns && !o.include_not_null && !o.include_column_positions && !o.include_default {
-        return plain_columns(out, rel, row);
+        return plain_columns(out, fmt, row);
     }
     let mut first = true;
-    for (col, &cell) in rel.columns.iter().zip(row.cells) {
+    for ((col, next_head), &cell) in rel.columns.iter().zip(&fmt.next_heads).zip(row.cells) {
         let member = match kind {
             TupleKind::Columns => true,
             TupleKind::Identity => !rel.has_identity_index || col.in_identity,
@@ -138,9 +201,9 @@ fn tuple<R: Render>(out: &mut Vec<u8>, o: &Options, rel: &RelMeta, row: Row<'_, 
             out.push(b',');
         }
         first = false;
-        let head = &col.out.v2_next_head[2..];
+        let head = &next_head[2..];
         if kind != TupleKind::Pk {
-            json::append(out, head);
+            json::push_bytes(out, head);
             row.write(out, cell);
         } else {
             out.extend_from_slice(&head[..head.len() - VALUE_KEY.len()]);
@@ -169,25 +232,25 @@ fn qualified(rel: &RelMeta) -> String {
     format!("\"{}\".\"{}\"", String::from_utf8_lossy(&rel.raw_schema), String::from_utf8_lossy(&rel.raw_table))
 }
 
-/// Writes one I/U/D object. Returns Err when wal2json skips the change (with
-/// its WARNING text), or Ok with a WARNING to raise although the change is written.
-pub fn change<R: Render>(
-    out: &mut Vec<u8>,
-    o: &Options,
-    txn: &TxnInfo,
-    c: &Change<'_, R>,
-) -> Result<Option<String>, Skipped> {
+/// Why wal2json skips a change, if it does.
+fn skip_reason<R: Render>(c: &Change<'_, R>) -> Result<(), Skipped> {
     let rel = c.rel;
     let has_identity = rel.has_identity_index || rel.replident_full;
     match c.kind {
         ChangeKind::Insert | ChangeKind::Update if c.new.is_none() => {
-            return Err(Skipped(format!("no tuple data for {} in table {}", c.kind.sql_name(), qualified(rel))));
+            Err(Skipped(format!("no tuple data for {} in table {}", c.kind.sql_name(), qualified(rel))))
         }
         ChangeKind::Update | ChangeKind::Delete if c.old.is_none() && !has_identity => {
-            return Err(Skipped(format!("no tuple identifier for {} in table {}", c.kind.sql_name(), qualified(rel))));
+            Err(Skipped(format!("no tuple identifier for {} in table {}", c.kind.sql_name(), qualified(rel))))
         }
-        _ => {}
+        _ => Ok(()),
     }
+}
+
+/// Writes one I/U/D object (which `skip_reason` let through); returns a
+/// WARNING to raise although the change is written.
+fn change<R: Render>(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, c: &Change<'_, R>, fmt: &Rel) -> Option<String> {
+    let rel = c.rel;
     let mut warning = None;
     out.extend_from_slice(match c.kind {
         ChangeKind::Insert => b"{\"action\":\"I\"",
@@ -201,19 +264,19 @@ pub fn change<R: Render>(
     relation_fields(out, o, rel);
     if let Some(new) = c.new {
         out.extend_from_slice(b",\"columns\":[");
-        tuple(out, o, rel, new, TupleKind::Columns);
+        tuple(out, o, rel, fmt, new, TupleKind::Columns);
         out.push(b']');
     }
     match (c.old, c.new, c.kind) {
         (Some(old), _, _) => {
             out.extend_from_slice(b",\"identity\":[");
-            tuple(out, o, rel, old, TupleKind::Identity);
+            tuple(out, o, rel, fmt, old, TupleKind::Identity);
             out.push(b']');
         }
         // The key did not change: the identity is read from the new tuple.
         (None, Some(new), ChangeKind::Update) if rel.has_pk || rel.has_identity_index => {
             out.extend_from_slice(b",\"identity\":[");
-            tuple(out, o, rel, new, TupleKind::Identity);
+            tuple(out, o, rel, fmt, new, TupleKind::Identity);
             out.push(b']');
         }
         (None, _, ChangeKind::Update | ChangeKind::Delete) => {
@@ -225,17 +288,17 @@ pub fn change<R: Render>(
         out.extend_from_slice(b",\"pk\":[");
         if rel.has_pk {
             if let Some(row) = c.old.or(c.new) {
-                tuple(out, o, rel, row, TupleKind::Pk);
+                tuple(out, o, rel, fmt, row, TupleKind::Pk);
             }
         }
         out.push(b']');
     }
     out.push(b'}');
-    Ok(warning)
+    warning
 }
 
 /// One `{"action":"T"...}` object for one truncated relation.
-pub fn truncate(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, lsn: u64, rel: &RelMeta) {
+fn truncate(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, lsn: u64, rel: &RelMeta) {
     out.extend_from_slice(b"{\"action\":\"T\"");
     txn_fields(out, o, txn);
     if o.include_lsn {
@@ -247,15 +310,7 @@ pub fn truncate(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, lsn: u64, rel: &R
 
 /// `{"action":"M"...}`. A non-transactional message has no transaction: its
 /// xid, timestamp and origin are `null` when asked for.
-pub fn message(
-    out: &mut Vec<u8>,
-    o: &Options,
-    txn: Option<&TxnInfo>,
-    lsn: u64,
-    prefix: &[u8],
-    content: &[u8],
-    utf8_db: bool,
-) {
+fn message(out: &mut Vec<u8>, o: &Options, txn: Option<&TxnInfo>, m: &Message<'_>, utf8_db: bool) {
     out.extend_from_slice(b"{\"action\":\"M\"");
     match txn {
         Some(t) => txn_fields(out, o, t),
@@ -272,21 +327,21 @@ pub fn message(
         }
     }
     if o.include_lsn {
-        lsn_field(out, b",\"lsn\":", lsn);
+        lsn_field(out, b",\"lsn\":", m.lsn);
     }
     out.extend_from_slice(if txn.is_some() { b",\"transactional\":true" } else { b",\"transactional\":false" });
     out.extend_from_slice(b",\"prefix\":");
-    json::string(out, prefix);
+    json::string(out, m.prefix);
     out.extend_from_slice(b",\"content\":");
-    json::message_content(out, o.message_content, content, utf8_db);
+    json::message_content(out, o.message_content, m.content, utf8_db);
     out.push(b'}');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::ColumnMeta;
-    use crate::format::Tokens;
+    use crate::format::{Tokens, VecSink};
+    use crate::format::Version;
 
     fn col(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
         ColumnMeta {
@@ -315,18 +370,22 @@ mod tests {
             has_pk: true,
             replident_full: false,
             replident_default: true,
-            ..Default::default()
         }
     }
 
-    fn rel_for(o: &Options) -> RelMeta {
-        let mut r = rel();
-        r.resolve_output(o);
-        r
+    fn v2(o: Options) -> V2 {
+        V2::new(&Options { format: Version::V2, ..o }, &Env { utf8_db: true }).unwrap()
     }
 
-    fn s(v: &[u8]) -> String {
-        String::from_utf8(v.to_vec()).unwrap()
+    /// Writes `c` with `o`; what was sent (one message or none) and the result.
+    fn write(o: Options, txn: &TxnInfo, c: &Change<'_, Tokens>) -> (String, Result<Option<String>, Skipped>) {
+        let f = v2(o);
+        let fr = f.relation(c.rel);
+        let mut sink = VecSink::default();
+        let mut t = Txn { info: txn.clone(), fmt: () };
+        let result = f.change(&mut sink, &mut t, c, &fr);
+        assert!(sink.sent.len() <= 1 && sink.sent.iter().all(|(p, _)| *p == Piece::Whole));
+        (sink.text(), result)
     }
 
     /// New rows: a = 1, b = 'hi'; old rows: a = 2.
@@ -338,8 +397,7 @@ mod tests {
 
     #[test]
     fn insert_default_options() {
-        let o = Options { format_version: 2, ..Options::default() };
-        let r = rel_for(&o);
+        let r = rel();
         let cells = new_row();
         let c = Change {
             kind: ChangeKind::Insert,
@@ -348,10 +406,10 @@ mod tests {
             new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
-        let mut out = Vec::new();
-        assert_eq!(change(&mut out, &o, &TxnInfo::default(), &c), Ok(None));
+        let (out, result) = write(Options::default(), &TxnInfo::default(), &c);
+        assert_eq!(result, Ok(None));
         assert_eq!(
-            s(&out),
+            out,
             r#"{"action":"I","schema":"public","table":"t","columns":[{"name":"a","type":"integer","value":1},{"name":"b","type":"text","value":"hi"}]}"#
         );
     }
@@ -359,7 +417,6 @@ mod tests {
     #[test]
     fn update_everything_on() {
         let o = Options {
-            format_version: 2,
             include_xids: true,
             include_timestamp: true,
             include_origin: true,
@@ -371,7 +428,7 @@ mod tests {
             include_pk: true,
             ..Options::default()
         };
-        let r = rel_for(&o);
+        let r = rel();
         let cells = new_row();
         let old = vec![Cell::Value(0), Cell::Null];
         let txn = TxnInfo { xid: 42, timestamp: b"2020-01-01 00:00:00+00".to_vec(), origin: 0, ..Default::default() };
@@ -382,10 +439,8 @@ mod tests {
             new: Some(Row { cells: &cells, render: &NEW }),
             old: Some(Row { cells: &old, render: &OLD }),
         };
-        let mut out = Vec::new();
-        change(&mut out, &o, &txn, &c).unwrap();
         assert_eq!(
-            s(&out),
+            write(o, &txn, &c).0,
             concat!(
                 r#"{"action":"U","xid":42,"timestamp":"2020-01-01 00:00:00+00","origin":0,"lsn":"1/10","schema":"public","table":"t","#,
                 r#""columns":[{"name":"a","type":"integer","typeoid":23,"value":1,"optional":false,"position":1,"default":null},"#,
@@ -397,8 +452,7 @@ mod tests {
 
     #[test]
     fn update_without_old_tuple_uses_new_key_and_toast_is_omitted() {
-        let o = Options { format_version: 2, include_types: false, ..Options::default() };
-        let r = rel_for(&o);
+        let r = rel();
         let cells = vec![Cell::Value(0), Cell::Unchanged];
         let c = Change {
             kind: ChangeKind::Update,
@@ -407,27 +461,22 @@ mod tests {
             new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
-        let mut out = Vec::new();
-        change(&mut out, &o, &TxnInfo::default(), &c).unwrap();
+        let o = Options { include_types: false, ..Options::default() };
         assert_eq!(
-            s(&out),
+            write(o, &TxnInfo::default(), &c).0,
             r#"{"action":"U","schema":"public","table":"t","columns":[{"name":"a","value":1}],"identity":[{"name":"a","value":1}]}"#
         );
     }
 
     #[test]
     fn no_identity_is_skipped_with_warning() {
-        let o = Options { format_version: 2, ..Options::default() };
-        let mut r = rel_for(&o);
+        let mut r = rel();
         r.has_identity_index = false;
         r.has_pk = false;
         let cells = new_row();
         let c = Change::<Tokens> { kind: ChangeKind::Delete, lsn: 0, rel: &r, new: None, old: None };
-        let mut out = Vec::new();
-        assert_eq!(
-            change(&mut out, &o, &TxnInfo::default(), &c),
-            Err(Skipped("no tuple identifier for DELETE in table \"public\".\"t\"".into()))
-        );
+        let (out, result) = write(Options::default(), &TxnInfo::default(), &c);
+        assert_eq!(result, Err(Skipped("no tuple identifier for DELETE in table \"public\".\"t\"".into())));
         assert!(out.is_empty());
         let c = Change {
             kind: ChangeKind::Update,
@@ -436,13 +485,12 @@ mod tests {
             new: Some(Row { cells: &cells, render: &NEW }),
             old: None,
         };
-        assert!(change(&mut out, &o, &TxnInfo::default(), &c).is_err());
+        assert!(write(Options::default(), &TxnInfo::default(), &c).1.is_err());
     }
 
     #[test]
     fn full_identity_prints_all_old_columns_with_nulls() {
-        let o = Options { format_version: 2, include_pk: true, ..Options::default() };
-        let mut r = rel_for(&o);
+        let mut r = rel();
         r.has_identity_index = false;
         r.has_pk = false;
         r.replident_full = true;
@@ -454,36 +502,40 @@ mod tests {
             new: None,
             old: Some(Row { cells: &old, render: &OLD }),
         };
-        let mut out = Vec::new();
-        change(&mut out, &o, &TxnInfo::default(), &c).unwrap();
         assert_eq!(
-            s(&out),
+            write(Options { include_pk: true, ..Options::default() }, &TxnInfo::default(), &c).0,
             r#"{"action":"D","schema":"public","table":"t","identity":[{"name":"a","type":"integer","value":2},{"name":"b","type":"text","value":null}],"pk":[]}"#
         );
     }
 
     #[test]
     fn boundaries_messages_truncate() {
-        let o = Options { format_version: 2, include_xids: true, include_lsn: true, ..Options::default() };
-        let txn = TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() };
-        let mut out = Vec::new();
-        assert!(begin(&mut out, &o, &txn));
-        assert_eq!(s(&out), r#"{"action":"B","xid":7,"lsn":"0/20","nextlsn":"0/28"}"#);
-        out.clear();
-        commit(&mut out, &o, &txn, 0x21);
-        assert_eq!(s(&out), r#"{"action":"C","xid":7,"lsn":"0/21","nextlsn":"0/28"}"#);
-        out.clear();
-        message(&mut out, &o, None, 0x30, b"p", b"c\"", true);
+        let f = v2(Options { include_xids: true, include_lsn: true, ..Options::default() });
+        let mut txn = Txn { info: TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() }, fmt: () };
+        let mut sink = VecSink::default();
+        f.begin(&mut sink, &mut txn);
+        f.commit(&mut sink, &mut txn, 0x21);
+        let m = Message { transactional: false, lsn: 0x30, prefix: b"p", content: b"c\"" };
+        f.message(&mut sink, Some(&mut txn), &m);
+        f.message(&mut sink, Some(&mut txn), &Message { transactional: true, ..m });
+        let r = rel();
+        let fr = f.relation(&r);
+        f.truncate(&mut sink, &mut txn, 0x40, &r, &fr);
+        let sent: Vec<&str> = sink.sent.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(
-            s(&out),
-            r#"{"action":"M","xid":null,"lsn":"0/30","transactional":false,"prefix":"p","content":"c\""}"#
+            sent,
+            [
+                r#"{"action":"B","xid":7,"lsn":"0/20","nextlsn":"0/28"}"#,
+                r#"{"action":"C","xid":7,"lsn":"0/21","nextlsn":"0/28"}"#,
+                r#"{"action":"M","xid":null,"lsn":"0/30","transactional":false,"prefix":"p","content":"c\""}"#,
+                r#"{"action":"M","xid":7,"lsn":"0/30","transactional":true,"prefix":"p","content":"c\""}"#,
+                r#"{"action":"T","xid":7,"lsn":"0/40","schema":"public","table":"t"}"#,
+            ]
         );
-        out.clear();
-        truncate(&mut out, &o, &txn, 0x40, &rel());
-        assert_eq!(s(&out), r#"{"action":"T","xid":7,"lsn":"0/40","schema":"public","table":"t"}"#);
-        let quiet = Options { format_version: 2, include_transaction: false, ..Options::default() };
-        out.clear();
-        assert!(!begin(&mut out, &quiet, &txn));
-        assert!(out.is_empty());
+        let quiet = v2(Options { include_transaction: false, ..Options::default() });
+        let mut sink = VecSink::default();
+        quiet.begin(&mut sink, &mut txn);
+        quiet.commit(&mut sink, &mut txn, 0);
+        assert!(sink.sent.is_empty());
     }
 }

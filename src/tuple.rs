@@ -1,0 +1,141 @@
+//! Tuples: deformed into datums and cells, and rendered value by value in
+//! the session format's value style when the format prints them.
+
+use crate::compat;
+use crate::datum::{self, Value};
+use crate::format::{Cell, Change, ChangeKind, Render, Row, ValueStyle};
+use crate::relation::RelEntry;
+use pgrx::pg_sys;
+
+/// A tuple split into its attributes; values are rendered only when the
+/// format prints them, straight into the message.
+#[derive(Default)]
+struct Deformed {
+    values: Vec<pg_sys::Datum>,
+    nulls: Vec<bool>,
+    /// One per live column: Null, Unchanged or Value(live column index).
+    cells: Vec<Cell>,
+}
+
+/// Deforms `tuple` into `row`.
+///
+/// # Safety
+/// `tuple` is a tuple of `rel` (valid during the callback) and `entry` is
+/// the relation cache's entry for `rel`.
+unsafe fn deform<R>(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &RelEntry<R>, row: &mut Deformed) {
+    // heap_deform_tuple sets all natts entries: only the length matters.
+    if row.values.len() != entry.natts {
+        row.values.clear();
+        row.values.resize(entry.natts, pg_sys::Datum::from(0));
+        row.nulls.clear();
+        row.nulls.resize(entry.natts, true);
+    }
+    // heap_deform_tuple also fills attributes added after the tuple was
+    // written (fast defaults), unlike a hand-rolled loop.
+    let stored = ((*(*tuple).t_data).t_infomask2 & pg_sys::HEAP_NATTS_MASK as u16) as usize;
+    let (values, nulls) = (row.values.as_mut_ptr(), row.nulls.as_mut_ptr());
+    if stored >= entry.natts {
+        // SAFETY: every attribute is in the tuple; see `unguarded`.
+        crate::unguarded::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
+    } else {
+        pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
+    }
+    let (values, nulls) = (&row.values[..], &row.nulls[..]);
+    row.cells.clear();
+    row.cells.extend(entry.columns.iter().enumerate().map(|(k, col)| {
+        let i = col.att_index;
+        if nulls[i] {
+            Cell::Null
+        } else if datum::is_unchanged_toast(values[i], col.attlen) {
+            Cell::Unchanged
+        } else {
+            Cell::Value(k as u32)
+        }
+    }));
+}
+
+/// Renders the values of a deformed row in a value style.
+pub struct DatumRender<'a, R, S> {
+    entry: &'a RelEntry<R>,
+    values: &'a [pg_sys::Datum],
+    style: &'a S,
+}
+
+impl<'a, R, S: ValueStyle> DatumRender<'a, R, S> {
+    /// # Safety
+    /// `values` were deformed from a tuple of `entry`'s relation and stay
+    /// valid while the renderer is used (the change callback's tuples).
+    pub unsafe fn new(entry: &'a RelEntry<R>, values: &'a [pg_sys::Datum], style: &'a S) -> Self {
+        DatumRender { entry, values, style }
+    }
+}
+
+impl<R, S: ValueStyle> Render for DatumRender<'_, R, S> {
+    /// The JSON token of live column `k` (a `Cell::Value`: neither NULL
+    /// nor unchanged TOAST).
+    #[inline(always)]
+    fn render(&self, out: &mut Vec<u8>, k: usize) {
+        let col = &self.entry.columns[k];
+        let kind = match col.base_kind {
+            Some(base) if self.style.domains_as_base() => base,
+            _ => col.kind,
+        };
+        let value = Value {
+            kind,
+            finfo: &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo,
+            datum: self.values[col.att_index],
+        };
+        // SAFETY: the datum belongs to this column of a live tuple (see `new`),
+        // and finfo is the column type's output function.
+        if let Err(e) = unsafe { value.write(out, self.style) } {
+            pgrx::error!("{}", e.0);
+        }
+    }
+}
+
+/// The new and old rows of the current change (reused between changes, so
+/// their buffers keep their capacity).
+#[derive(Default)]
+pub struct Rows {
+    new: Deformed,
+    old: Deformed,
+}
+
+impl Rows {
+    /// Deforms the tuples of `change` and calls `f` with the `Change` they
+    /// make, its values rendered in `style`.
+    ///
+    /// # Safety
+    /// `change` is the current callback's change of `relation` (its tuples
+    /// stay valid for the whole callback) and `entry` is its cache entry.
+    #[inline(always)]
+    pub unsafe fn with_change<Rl, S: ValueStyle, T>(
+        &mut self,
+        relation: pg_sys::Relation,
+        entry: &RelEntry<Rl>,
+        change: *mut pg_sys::ReorderBufferChange,
+        kind: ChangeKind,
+        style: &S,
+        f: impl FnOnce(&Change<'_, DatumRender<'_, Rl, S>>) -> T,
+    ) -> T {
+        let tp = (*change).data.tp;
+        let new = compat::heap_tuple(tp.newtuple);
+        let old = compat::heap_tuple(tp.oldtuple);
+        if let Some(t) = new {
+            deform(t, relation, entry, &mut self.new);
+        }
+        if let Some(t) = old {
+            deform(t, relation, entry, &mut self.old);
+        }
+        // SAFETY (both): the rows were just deformed from this change's tuples.
+        let render_new = DatumRender::new(entry, &self.new.values, style);
+        let render_old = DatumRender::new(entry, &self.old.values, style);
+        f(&Change {
+            kind,
+            lsn: (*change).lsn,
+            rel: &entry.meta,
+            new: new.map(|_| Row { cells: &self.new.cells, render: &render_new }),
+            old: old.map(|_| Row { cells: &self.old.cells, render: &render_old }),
+        })
+    }
+}
