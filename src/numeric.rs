@@ -8,42 +8,54 @@
 //! is the power of 10000 of the first digit, `dscale` the number of decimal
 //! digits printed after the point. The text depends on no setting.
 
+/// A numeric's header, read.
+enum Header<'a> {
+    /// NaN or an infinity: its text.
+    Special(&'static [u8]),
+    Finite { negative: bool, dscale: i32, weight: i32, digits: &'a [u8] },
+}
+
+/// Reads the header of a numeric's payload (None: not well formed).
+#[inline(always)]
+fn header(payload: &[u8]) -> Option<Header<'_>> {
+    const SIGN_MASK: u16 = 0xC000;
+    const NEG: u16 = 0x4000;
+    const SHORT: u16 = 0x8000;
+    const SPECIAL: u16 = 0xC000;
+    let header = u16::from_ne_bytes([*payload.first()?, *payload.get(1)?]);
+    Some(match header & SIGN_MASK {
+        // NaN; PostgreSQL 14 added the infinities (unused bits before).
+        SPECIAL => Header::Special(match header & 0xF000 {
+            0xC000 => b"NaN".as_slice(),
+            0xD000 => b"Infinity",
+            0xF000 => b"-Infinity",
+            _ => return None,
+        }),
+        SHORT => {
+            let weight = if header & 0x0040 != 0 { (header & 0x003F) as i32 | !0x3F } else { (header & 0x003F) as i32 };
+            let dscale = ((header & 0x1F80) >> 7) as i32;
+            Header::Finite { negative: header & 0x2000 != 0, dscale, weight, digits: &payload[2..] }
+        }
+        sign => {
+            let weight = i16::from_ne_bytes([*payload.get(2)?, *payload.get(3)?]) as i32;
+            Header::Finite { negative: sign == NEG, dscale: (header & 0x3FFF) as i32, weight, digits: &payload[4..] }
+        }
+    })
+}
+
 /// Appends `numeric_out`'s text for a numeric's on-disk bytes (the varlena
 /// payload, header excluded): sign, the integer digits without leading zeros
 /// (a lone `0` when there are none), then `dscale` fraction digits. Returns
 /// false when the bytes are not a well-formed numeric (the caller then uses
 /// the output function).
 pub fn numeric_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
-    const SIGN_MASK: u16 = 0xC000;
-    const NEG: u16 = 0x4000;
-    const SHORT: u16 = 0x8000;
-    const SPECIAL: u16 = 0xC000;
-    if payload.len() < 2 {
-        return false;
-    }
-    let header = u16::from_ne_bytes([payload[0], payload[1]]);
-    let (negative, dscale, weight, digits) = match header & SIGN_MASK {
-        SPECIAL => {
-            // NaN; PostgreSQL 14 added the infinities (unused bits before).
-            out.extend_from_slice(match header & 0xF000 {
-                0xC000 => b"NaN".as_slice(),
-                0xD000 => b"Infinity",
-                0xF000 => b"-Infinity",
-                _ => return false,
-            });
+    let (negative, dscale, weight, digits) = match header(payload) {
+        None => return false,
+        Some(Header::Special(text)) => {
+            out.extend_from_slice(text);
             return true;
         }
-        SHORT => {
-            let weight = if header & 0x0040 != 0 { (header & 0x003F) as i32 | !0x3F } else { (header & 0x003F) as i32 };
-            (header & 0x2000 != 0, ((header & 0x1F80) >> 7) as i32, weight, &payload[2..])
-        }
-        sign => {
-            if payload.len() < 4 {
-                return false;
-            }
-            let weight = i16::from_ne_bytes([payload[2], payload[3]]) as i32;
-            (sign == NEG, (header & 0x3FFF) as i32, weight, &payload[4..])
-        }
+        Some(Header::Finite { negative, dscale, weight, digits }) => (negative, dscale, weight, digits),
     };
     if digits.len() % 2 != 0 {
         return false;

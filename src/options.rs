@@ -226,8 +226,11 @@ fn canonical(name: &str) -> String {
     name.replace('_', "-")
 }
 
+/// Where a boolean option is stored.
+type FlagField = fn(&mut Options) -> &mut bool;
+
 /// The boolean options, by canonical name, and the field each one sets.
-const FLAGS: &[(&str, fn(&mut Options) -> &mut bool)] = &[
+const FLAGS: &[(&str, FlagField)] = &[
     ("include-transaction", |o| &mut o.include_transaction),
     ("include-xids", |o| &mut o.include_xids),
     ("include-timestamp", |o| &mut o.include_timestamp),

@@ -5,13 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 majors=${MAJORS:-"13 14 15 16 17 18"}
+log=$(mktemp /tmp/waljson-check.XXXXXX)
+trap 'rm -f "$log"' EXIT
 for v in $majors; do
     if DOCS_RS=1 RUSTC_WRAPPER="$PWD/tools/docsrs-rustc" CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/xcheck" \
-        cargo check --quiet --lib --no-default-features --features "pg$v" 2>/tmp/waljson-check-$v.log; then
+        cargo check --quiet --lib --no-default-features --features "pg$v" 2>"$log"; then
         echo "pg$v: compiles"
     else
         echo "pg$v: FAILS"
-        cat /tmp/waljson-check-$v.log
+        cat "$log"
         exit 1
     fi
 done

@@ -102,26 +102,28 @@ if [ "${1:-}" = run ]; then
 fi
 
 versions=${*:-15 17 18}
+logs=$(mktemp -d /tmp/waljson-matrix.XXXXXX)
 summary=""
 status=0
 for v in $versions; do
     start=$(date +%s)
     if [ "$v" = 15 ]; then
         echo "== PostgreSQL 15 (host)"
-        if make --no-print-directory test PG=15 | tee /tmp/waljson-matrix-15.log; then r=ok; else r=FAILED; status=1; fi
-        line=$(tail -1 /tmp/waljson-matrix-15.log)
+        if make --no-print-directory test PG=15 | tee "$logs/15.log"; then r=ok; else r=FAILED; status=1; fi
+        line=$(tail -1 "$logs/15.log")
     else
         root=$cache/$(suite_for "$v")
         ensure_root "$v" "$root"
         echo "== PostgreSQL $v (in $root)"
         trap 'unmount_all "$root"' EXIT
-        if run_in_root "$v" "$root" 2>&1 | tee "/tmp/waljson-matrix-$v.log"; then r=ok; else r=FAILED; status=1; fi
+        if run_in_root "$v" "$root" 2>&1 | tee "$logs/$v.log"; then r=ok; else r=FAILED; status=1; fi
         unmount_all "$root"
         trap - EXIT
-        line=$(tail -1 "/tmp/waljson-matrix-$v.log")
+        line=$(tail -1 "$logs/$v.log")
     fi
     summary="$summary
 PostgreSQL $v: $r ($line) in $(($(date +%s) - start)) s"
 done
+rm -rf "$logs"
 echo "== matrix$summary"
 exit $status

@@ -10,11 +10,13 @@ total_failed=0
 add() { total_passed=$((total_passed + $1)); total_failed=$((total_failed + $2)); }
 
 echo "== Rust unit tests"
+unit_log=$(mktemp /tmp/waljson-unit.XXXXXX)
 # shellcheck disable=SC2086
-cargo test --lib ${CARGO_FEATURE_FLAGS:-} 2>&1 | tee /tmp/waljson-unit.log | grep -E "^test |test result"
-p=$(grep -Eo "test result: [a-z]+\. [0-9]+ passed" /tmp/waljson-unit.log | grep -Eo "[0-9]+ passed" | awk '{s += $1} END {print s + 0}')
-f=$(grep -Eo "[0-9]+ failed" /tmp/waljson-unit.log | awk '{s += $1} END {print s + 0}')
-grep -q "test result" /tmp/waljson-unit.log || f=1
+cargo test --lib ${CARGO_FEATURE_FLAGS:-} 2>&1 | tee "$unit_log" | grep -E "^test |test result"
+p=$(grep -Eo "test result: [a-z]+\. [0-9]+ passed" "$unit_log" | grep -Eo "[0-9]+ passed" | awk '{s += $1} END {print s + 0}')
+f=$(grep -Eo "[0-9]+ failed" "$unit_log" | awk '{s += $1} END {print s + 0}')
+grep -q "test result" "$unit_log" || f=1
+rm -f "$unit_log"
 add "${p:-0}" "${f:-0}"
 
 echo "== type-check for every PostgreSQL major"

@@ -58,6 +58,7 @@ macro_rules! formats {
 
         /// `new_by_format!(version, F => expr)`: `expr` evaluated with the
         /// type `F` bound to `version`'s format, wrapped in its `ByFormat` variant.
+        #[cfg_attr(test, allow(unused_macros))]
         macro_rules! new_by_format {
             ($d version:expr, $d f:ident => $d body:expr) => {
                 match $d version {
@@ -68,10 +69,12 @@ macro_rules! formats {
                 }
             };
         }
+        #[cfg_attr(test, allow(unused_imports))]
         pub(crate) use new_by_format;
 
         /// `each_format!(by_format, x => expr)`: `expr` with `x` bound to the
         /// value inside, whichever format it is.
+        #[cfg_attr(test, allow(unused_macros))]
         macro_rules! each_format {
             ($d value:expr, $d x:ident => $d body:expr) => {
                 match $d value {
@@ -79,6 +82,7 @@ macro_rules! formats {
                 }
             };
         }
+        #[cfg_attr(test, allow(unused_imports))]
         pub(crate) use each_format;
     };
 }
@@ -173,8 +177,8 @@ pub trait Format: Sized {
 pub enum Piece {
     /// A whole message.
     Whole,
-    /// The start of a message that later pieces continue; `limit` names it
-    /// in the ERROR raised if it grows past PostgreSQL's 1 GB.
+    /// The start of a message that later pieces continue, named in the
+    /// ERROR raised if it grows past PostgreSQL's 1 GB.
     Open(&'static Oversize),
     /// More of the open message.
     Append,
