@@ -97,7 +97,11 @@ pub unsafe extern "C-unwind" fn startup(
 
     let items = option_items((*ctx).output_plugin_options);
     let opts = Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))).unwrap_or_else(|e| option_error(e));
-    let env = Env { utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 };
+    let env = Env {
+        utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32,
+        slot: CStr::from_ptr((*(*ctx).slot).data.name.data.as_ptr()).to_bytes().to_vec(),
+        database: CStr::from_ptr(pg_sys::get_database_name(pg_sys::MyDatabaseId)).to_bytes().to_vec(),
+    };
     crate::relation::register_callbacks();
     let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env));
     // The State is dropped when the decoding context's memory is deleted,

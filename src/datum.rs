@@ -46,6 +46,12 @@ pub fn kind_for_type(typoid: pg_sys::Oid) -> ValueKind {
         pg_sys::TIMESTAMPTZOID => ValueKind::TimestampTz,
         pg_sys::BYTEAOID => ValueKind::Bytea,
         pg_sys::JSONBOID => ValueKind::Jsonb,
+        pg_sys::JSONOID => ValueKind::Json,
+        pg_sys::UUIDOID => ValueKind::Uuid,
+        pg_sys::DATEOID => ValueKind::Date,
+        pg_sys::TIMEOID => ValueKind::Time,
+        pg_sys::TIMETZOID => ValueKind::TimeTz,
+        pg_sys::INTERVALOID => ValueKind::Interval,
         _ => ValueKind::Other,
     }
 }
@@ -105,7 +111,7 @@ impl Value {
             ValueKind::Oid => Scalar::Int(raw as u32 as i64),
             ValueKind::Bool => Scalar::Bool(raw as u8 != 0),
             ValueKind::Text => Scalar::Text(varlena_bytes(self.datum)),
-            ValueKind::Float4 | ValueKind::Float8 if pg_sys::extra_float_digits > 0 => {
+            ValueKind::Float4 | ValueKind::Float8 if S::SESSION_INDEPENDENT || pg_sys::extra_float_digits > 0 => {
                 // 32 bytes: the buffer size float4out/float8out allocate.
                 let mut buf = [0 as std::ffi::c_char; 32];
                 // SAFETY: the routines write at most 25 bytes; see `unguarded`.
@@ -120,6 +126,11 @@ impl Value {
             }
             ValueKind::Numeric => Scalar::Numeric(varlena_bytes(self.datum)),
             ValueKind::Jsonb => Scalar::Jsonb(varlena_bytes(self.datum)),
+            // SAFETY: a uuid datum points to its 16 bytes.
+            ValueKind::Uuid => Scalar::Uuid(&*self.datum.cast_mut_ptr::<[u8; 16]>()),
+            ValueKind::Timestamp | ValueKind::TimestampTz if S::SESSION_INDEPENDENT => {
+                Scalar::Timestamp { micros: raw as i64, with_tz: self.kind == ValueKind::TimestampTz }
+            }
             ValueKind::Timestamp | ValueKind::TimestampTz if pg_sys::DateStyle == pg_sys::USE_ISO_DATES as i32 => {
                 match self.session_offset() {
                     Some(utc_offset) => Scalar::IsoTimestamp { micros: raw as i64, utc_offset },
@@ -127,6 +138,7 @@ impl Value {
                 }
             }
             ValueKind::Timestamp | ValueKind::TimestampTz => return self.encoded_timestamp(out, style),
+            _ if S::SESSION_INDEPENDENT => self.session_independent(),
             _ => return self.output_function(out, style),
         };
         if style.write(out, scalar)? {
@@ -136,6 +148,38 @@ impl Value {
         } else {
             self.output_function(out, style)
         }
+    }
+
+    /// The forms only session-independent styles decode (the others print
+    /// these types with their output functions, in the session's settings).
+    ///
+    /// # Safety
+    /// As for `write`.
+    #[inline(always)]
+    unsafe fn session_independent<'a>(&self) -> Scalar<'a> {
+        let raw = self.datum.value();
+        match self.kind {
+            ValueKind::Bytea => Scalar::Bytes(varlena_bytes(self.datum)),
+            ValueKind::Json => Scalar::Json(varlena_bytes(self.datum)),
+            ValueKind::Date => Scalar::Date(raw as i32),
+            ValueKind::Time => Scalar::Time { micros: raw as i64, zone_west: None },
+            ValueKind::TimeTz => {
+                // SAFETY: a timetz datum points to a TimeTzADT.
+                let t = &*self.datum.cast_mut_ptr::<pg_sys::TimeTzADT>();
+                Scalar::Time { micros: t.time, zone_west: Some(t.zone) }
+            }
+            ValueKind::Interval => {
+                // SAFETY: an interval datum points to an Interval.
+                let i = &*self.datum.cast_mut_ptr::<pg_sys::Interval>();
+                Scalar::Interval { months: i.month, days: i.day, micros: i.time }
+            }
+            _ => Scalar::Output { kind: self.kind, text: self.output_text() },
+        }
+    }
+
+    /// The output function's text (palloc'd in the current context).
+    unsafe fn output_text<'a>(&self) -> &'a [u8] {
+        CStr::from_ptr(pg_sys::OutputFunctionCall(self.finfo, self.datum)).to_bytes()
     }
 
     /// The UTC offset a timestamp of this kind is printed with: None
@@ -180,8 +224,7 @@ impl Value {
 
     /// The type's output function.
     unsafe fn output_function<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
-        let text = CStr::from_ptr(pg_sys::OutputFunctionCall(self.finfo, self.datum)).to_bytes();
-        style.write(out, Scalar::Output { kind: self.kind, text })?;
+        style.write(out, Scalar::Output { kind: self.kind, text: self.output_text() })?;
         Ok(())
     }
 }

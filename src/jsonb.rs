@@ -49,9 +49,8 @@ fn int_align(x: usize) -> usize {
 
 /// Appends `jsonb_out`'s text for a jsonb value's payload (the bytes after
 /// its varlena header). On false, `out` may hold a partial text: the caller
-/// truncates it. (The reference the one-pass `jsonb_json_string` is tested
-/// against.)
-#[cfg(test)]
+/// truncates it. (Format 3 embeds it; the one-pass `jsonb_json_string` is
+/// tested against it.)
 pub fn jsonb_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     container(out, payload, 0, false)
 }

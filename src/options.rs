@@ -7,6 +7,7 @@
 //! one step afterwards, by that format's constructor (`format::Format::new`).
 
 use crate::filter::{self, is_space, Actions, PrefixFilter, TableFilter};
+use crate::format::value::BinaryEncoding;
 use crate::format::Version;
 use crate::json::MessageContent;
 
@@ -32,8 +33,16 @@ pub struct Options {
     pub write_in_chunks: bool,
     /// waljson's own: TRUNCATE entries in format version 1 (wal2json drops them).
     pub include_truncate: bool,
-    /// waljson's own: how a logical message's payload is written.
-    pub message_content: MessageContent,
+    /// waljson's own: how a logical message's payload is written (None:
+    /// the format's default).
+    pub message_content: Option<MessageContent>,
+    /// Format 3: relation records before a relation's first change.
+    pub include_relations: bool,
+    /// Format 3: how bytea values are written.
+    pub binary_encoding: BinaryEncoding,
+    /// Format 3: written in place of an unchanged TOAST value (None: the
+    /// column is left out and listed in `unchanged_toast`).
+    pub unchanged_toast_placeholder: Option<Vec<u8>>,
     pub actions: Actions,
     pub tables: TableFilter,
     pub prefixes: PrefixFilter,
@@ -65,7 +74,10 @@ impl Default for Options {
             pretty_print: false,
             write_in_chunks: false,
             include_truncate: false,
-            message_content: MessageContent::Text,
+            message_content: None,
+            include_relations: true,
+            binary_encoding: BinaryEncoding::Hex,
+            unchanged_toast_placeholder: None,
             actions: Actions::default(),
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
@@ -248,6 +260,7 @@ const FLAGS: &[(&str, FlagField)] = &[
     ("numeric-data-types-as-string", |o| &mut o.numeric_data_types_as_string),
     ("write-in-chunks", |o| &mut o.write_in_chunks),
     ("include-truncate", |o| &mut o.include_truncate),
+    ("include-relations", |o| &mut o.include_relations),
 ];
 
 /// A boolean option's value; given without a value it means true.
@@ -297,7 +310,9 @@ impl Options {
             // wal2json only ever switches pretty printing on: a later
             // `pretty-print=0` does not undo an earlier `pretty-print=1`.
             "pretty-print" => self.pretty_print |= flag(name, value)?,
-            "message-content-encoding" => self.message_content = message_content(name, value)?,
+            "message-content-encoding" => self.message_content = Some(message_content(name, value)?),
+            "binary-encoding" => self.binary_encoding = binary_encoding(name, value)?,
+            "unchanged-toast-placeholder" => self.unchanged_toast_placeholder = value.map(<[u8]>::to_vec),
             "include-unchanged-toast" => {
                 return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
             }
@@ -356,6 +371,18 @@ fn message_content(name: &str, value: Option<&[u8]>) -> Result<MessageContent, O
     }
 }
 
+fn binary_encoding(name: &str, value: Option<&[u8]>) -> Result<BinaryEncoding, OptionError> {
+    match value.map(|v| v.to_ascii_lowercase()).as_deref() {
+        Some(b"hex") => Ok(BinaryEncoding::Hex),
+        Some(b"base64") => Ok(BinaryEncoding::Base64),
+        _ => {
+            let mut e = OptionError::bad_value(name, value.unwrap_or(b"(null)"));
+            e.hint = Some("Allowed values are hex and base64.".into());
+            Err(e)
+        }
+    }
+}
+
 fn actions(name: &str, v: &[u8]) -> Result<Actions, OptionError> {
     let mut a = Actions { insert: false, update: false, delete: false, truncate: false };
     for t in list(name, v, split)? {
@@ -375,10 +402,10 @@ fn actions(name: &str, v: &[u8]) -> Result<Actions, OptionError> {
 }
 
 /// `format-version`: a number (parsed as wal2json parses it) naming one of
-/// the registered formats; given without a value, the newest.
+/// the registered formats; given without a value, wal2json's newest.
 fn format_version(name: &str, value: Option<&[u8]>) -> Result<Version, OptionError> {
     let n = match value {
-        None => Version::MAX,
+        None => return Ok(Version::VALUELESS),
         Some(v) => parse_int(v).ok_or_else(|| OptionError::bad_value(name, v))?,
     };
     Version::from_number(n).ok_or_else(|| {
@@ -461,8 +488,8 @@ mod tests {
         assert_eq!(e.message, "could not parse value \"maybe\" for parameter \"include_xids\"");
         let e = parse(&[("include-unchanged-toast", Some("1"))]).unwrap_err();
         assert_eq!(e.message, "parameter \"include-unchanged-toast\" was deprecated");
-        let e = parse(&[("format-version", Some("3"))]).unwrap_err();
-        assert_eq!(e.message, "client sent format_version=3 but we only support format 2 or lower");
+        let e = parse(&[("format-version", Some("4"))]).unwrap_err();
+        assert_eq!(e.message, "client sent format_version=4 but we only support format 3 or lower");
         let e = parse(&[("format-version", Some("0"))]).unwrap_err();
         assert_eq!(e.message, "client sent format_version=0 but we only support format 1 or higher");
         let e = parse(&[("actions", Some("insert, xupdate"))]).unwrap_err();
@@ -485,11 +512,11 @@ mod tests {
 
     #[test]
     fn message_content_encoding() {
-        assert_eq!(parse(&[]).unwrap().message_content, MessageContent::Text);
+        assert_eq!(parse(&[]).unwrap().message_content, None);
         for (v, want) in
             [("text", MessageContent::Text), ("Base64", MessageContent::Base64), ("hex", MessageContent::Hex)]
         {
-            assert_eq!(parse(&[("message_content_encoding", Some(v))]).unwrap().message_content, want, "{v}");
+            assert_eq!(parse(&[("message_content_encoding", Some(v))]).unwrap().message_content, Some(want), "{v}");
         }
     }
 

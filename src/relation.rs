@@ -264,6 +264,8 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
     let desc = (*rel).rd_att;
     let natts = (*desc).natts as usize;
     let mut meta = RelMeta {
+        oid: (*rel).rd_id.to_u32(),
+        replident: (*form).relreplident as u8,
         schema: json::string_owned(&raw_schema),
         table: json::string_owned(&raw_table),
         raw_schema,
@@ -303,6 +305,7 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
             typname,
             base_typname,
             typeoid: typoid.to_u32(),
+            typmod: (*att).atttypmod,
             base_typeoid: base.map(|(b, _)| b.to_u32()),
             attnum: (*att).attnum,
             not_null: (*att).attnotnull,

@@ -66,10 +66,11 @@ unsafe fn info(txn: *mut pg_sys::ReorderBufferTXN, with_timestamp: bool) -> TxnI
         origin: (*txn).origin_id as u32,
         final_lsn: (*txn).final_lsn,
         end_lsn: (*txn).end_lsn,
+        commit_time: compat::commit_time(txn),
         timestamp: Vec::new(),
     };
     if with_timestamp {
-        let text = pg_sys::timestamptz_to_str(compat::commit_time(txn));
+        let text = pg_sys::timestamptz_to_str(info.commit_time);
         info.timestamp.extend_from_slice(CStr::from_ptr(text).to_bytes());
     }
     info

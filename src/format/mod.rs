@@ -14,6 +14,7 @@
 
 pub mod v1;
 pub mod v2;
+pub mod v3;
 pub mod value;
 
 use crate::options::{OptionError, Options};
@@ -90,11 +91,14 @@ macro_rules! formats {
 formats! {$
     1 => V1(crate::format::v1::V1),
     2 => V2(crate::format::v2::V2),
+    3 => V3(crate::format::v3::V3),
 }
 
 impl Version {
     /// wal2json's default.
     pub const DEFAULT: Version = Version::V1;
+    /// `format-version` given without a value: wal2json's newest, as in wal2json.
+    pub const VALUELESS: Version = Version::V2;
 }
 
 const fn min_of(v: &[i32]) -> i32 {
@@ -129,6 +133,10 @@ pub trait Family {
 pub struct Env {
     /// Message payloads are checked (and made valid) in a UTF-8 database.
     pub utf8_db: bool,
+    /// The replication slot's name.
+    pub slot: Vec<u8>,
+    /// The database's name.
+    pub database: Vec<u8>,
 }
 
 /// An output format. The methods are the decoding events; each writes zero
@@ -243,6 +251,7 @@ pub struct ColumnMeta {
     /// For a domain: the base type's `pg_type.typname`.
     pub base_typname: Option<Vec<u8>>,
     pub typeoid: u32,
+    pub typmod: i32,
     /// For a domain: `typbasetype` (one level, as wal2json reads it).
     pub base_typeoid: Option<u32>,
     pub attnum: i16,
@@ -258,6 +267,7 @@ pub struct ColumnMeta {
 /// What a relation looks like for the formats.
 #[derive(Debug, Clone, Default)]
 pub struct RelMeta {
+    pub oid: u32,
     pub raw_schema: Vec<u8>,
     pub raw_table: Vec<u8>,
     /// JSON string tokens.
@@ -270,6 +280,8 @@ pub struct RelMeta {
     pub has_pk: bool,
     pub replident_full: bool,
     pub replident_default: bool,
+    /// `relreplident`: `d`efault, `n`othing, `f`ull or `i`ndex.
+    pub replident: u8,
 }
 
 /// One column's value in a decoded tuple.
@@ -343,6 +355,8 @@ pub struct TxnInfo {
     pub origin: u32,
     pub final_lsn: u64,
     pub end_lsn: u64,
+    /// Commit time, µs since 2000-01-01 UTC.
+    pub commit_time: i64,
 }
 
 /// A transaction being written: its facts and the format's state for it.
@@ -406,7 +420,7 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!((Version::MIN, Version::MAX), (1, 2));
+        assert_eq!((Version::MIN, Version::MAX), (1, 3));
         for n in Version::MIN..=Version::MAX {
             assert_eq!(Version::from_number(n).map(Version::number), Some(n));
         }

@@ -11,7 +11,7 @@
 
 use super::value::Wal2json;
 use super::{Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Oversize, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
-use crate::json;
+use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 
 /// wal2json's layout: pretty-print adds newlines, tabs and a space after
@@ -588,7 +588,7 @@ fn message(
     out.push(b',');
     w.nl(out);
     key(out, &w, 3, b"content");
-    json::message_content(out, o.message_content, content, utf8_db);
+    json::message_content(out, o.message_content.unwrap_or(MessageContent::Text), content, utf8_db);
     w.nl(out);
     tabs(out, &w, 2);
     out.push(b'}');
@@ -635,6 +635,8 @@ mod tests {
             has_pk: true,
             replident_full: false,
             replident_default: true,
+            replident: b'd',
+            ..Default::default()
         }
     }
 
@@ -653,7 +655,7 @@ mod tests {
 
     /// The session's format and a relation prepared for it.
     fn setup(o: &Options, r: &RelMeta) -> (V1, Rel) {
-        let f = V1::new(o, &Env { utf8_db: true }).unwrap();
+        let f = V1::new(o, &Env { utf8_db: true, ..Env::default() }).unwrap();
         let fr = f.relation(r);
         (f, fr)
     }

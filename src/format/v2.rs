@@ -5,7 +5,7 @@
 
 use super::value::Wal2json;
 use super::{Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
-use crate::json;
+use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 
 /// The format-version 2 writer for a session.
@@ -333,7 +333,7 @@ fn message(out: &mut Vec<u8>, o: &Options, txn: Option<&TxnInfo>, m: &Message<'_
     out.extend_from_slice(b",\"prefix\":");
     json::string(out, m.prefix);
     out.extend_from_slice(b",\"content\":");
-    json::message_content(out, o.message_content, m.content, utf8_db);
+    json::message_content(out, o.message_content.unwrap_or(MessageContent::Text), m.content, utf8_db);
     out.push(b'}');
 }
 
@@ -370,11 +370,13 @@ mod tests {
             has_pk: true,
             replident_full: false,
             replident_default: true,
+            replident: b'd',
+            ..Default::default()
         }
     }
 
     fn v2(o: Options) -> V2 {
-        V2::new(&Options { format: Version::V2, ..o }, &Env { utf8_db: true }).unwrap()
+        V2::new(&Options { format: Version::V2, ..o }, &Env { utf8_db: true, ..Env::default() }).unwrap()
     }
 
     /// Writes `c` with `o`; what was sent (one message or none) and the result.

@@ -25,6 +25,12 @@ pub enum ValueKind {
     TimestampTz,
     Bytea,
     Jsonb,
+    Json,
+    Uuid,
+    Date,
+    Time,
+    TimeTz,
+    Interval,
     Other,
 }
 
@@ -47,6 +53,21 @@ pub enum Scalar<'a> {
     /// The text of the type's output function (or of the very routine it
     /// calls, for floats and timestamps), for a column of `kind`.
     Output { kind: ValueKind, text: &'a [u8] },
+    /// uuid's 16 bytes (`uuid_out` prints them the same in every session).
+    Uuid(&'a [u8; 16]),
+    // The forms below are decoded only for session-independent styles
+    // (`ValueStyle::SESSION_INDEPENDENT`); the others take the output function.
+    /// bytea's bytes.
+    Bytes(&'a [u8]),
+    /// json's text (valid JSON: json_in checked it).
+    Json(&'a [u8]),
+    /// timestamp or timestamptz (µs since 2000-01-01 UTC).
+    Timestamp { micros: i64, with_tz: bool },
+    /// date (days since 2000-01-01).
+    Date(i32),
+    /// time or timetz: µs into the day, and timetz's zone in seconds west of UTC.
+    Time { micros: i64, zone_west: Option<i32> },
+    Interval { months: i32, days: i32, micros: i64 },
 }
 
 /// A numeric type's output that is not a number (wal2json's ERROR text).
@@ -55,6 +76,11 @@ pub struct NotANumber(pub String);
 
 /// How a format writes values.
 pub trait ValueStyle {
+    /// True when the text must not depend on session settings: dates,
+    /// times, floats and bytea are then decoded into `Scalar`s of their own
+    /// and arrays into their elements, rather than printed by output
+    /// functions that follow DateStyle, extra_float_digits, bytea_output.
+    const SESSION_INDEPENDENT: bool;
     /// Domain columns are decoded as their base type (else as the domain).
     fn domains_as_base(&self) -> bool;
     /// Appends `v`'s JSON token. `Ok(false)`, with nothing appended, when
@@ -120,6 +146,8 @@ impl Wal2json {
 }
 
 impl ValueStyle for Wal2json {
+    const SESSION_INDEPENDENT: bool = false;
+
     fn domains_as_base(&self) -> bool {
         self.domains_as_base
     }
@@ -156,8 +184,194 @@ impl ValueStyle for Wal2json {
             // cuts real data (its issue #301); we keep the whole text then.
             Scalar::Output { kind: ValueKind::Bytea, text } => json::string(out, text.strip_prefix(b"\\x").unwrap_or(text)),
             Scalar::Output { text, .. } => json::string(out, text),
+            Scalar::Uuid(bytes) => uuid(out, bytes),
+            // Not decoded for this style (see SESSION_INDEPENDENT).
+            Scalar::Bytes(_)
+            | Scalar::Json(_)
+            | Scalar::Timestamp { .. }
+            | Scalar::Date(_)
+            | Scalar::Time { .. }
+            | Scalar::Interval { .. } => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// `"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"`, as uuid_out prints it.
+fn uuid(out: &mut Vec<u8>, bytes: &[u8; 16]) {
+    out.push(b'"');
+    for (i, chunk) in [&bytes[0..4], &bytes[4..6], &bytes[6..8], &bytes[8..10], &bytes[10..16]].iter().enumerate() {
+        if i > 0 {
+            out.push(b'-');
+        }
+        json::hex_into(out, chunk);
+    }
+    out.push(b'"');
+}
+
+/// How format 3 writes bytea.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryEncoding {
+    /// `"\\x0aff"`: bytea's own hex text, which PostgreSQL reads back.
+    Hex,
+    /// RFC 4648 base64, what Debezium's and Flink's JSON readers expect for bytes.
+    Base64,
+}
+
+/// Format 3's values: typed and lossless, as `to_jsonb` writes them but
+/// independent of session settings. Numbers are JSON numbers (strings
+/// with numeric-data-types-as-string), NaN and the infinities the strings
+/// `"NaN"`, `"Infinity"`, `"-Infinity"`; json and jsonb embedded; dates and
+/// times in ISO 8601, timestamptz in UTC with `Z`; intervals in ISO 8601;
+/// bytea as `"\\x…"` or base64; every other type its output text as a string.
+#[derive(Debug, Clone, Copy)]
+pub struct Typed {
+    pub numbers_as_string: bool,
+    pub binary: BinaryEncoding,
+}
+
+impl Typed {
+    fn int(&self, out: &mut Vec<u8>, v: i64) {
+        if self.numbers_as_string {
+            out.push(b'"');
+            json::push_i64(out, v);
+            out.push(b'"');
+        } else {
+            json::push_i64(out, v);
+        }
+    }
+
+    /// A number's text (digits, or NaN / Infinity / -Infinity).
+    fn number(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), NotANumber> {
+        match json::classify_builtin_number(text) {
+            NumberText::Invalid => {
+                return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
+            }
+            NumberText::Special => json::string(out, text),
+            NumberText::Plain if self.numbers_as_string => json::string(out, text),
+            NumberText::Plain => json::push_bytes(out, text),
+        }
+        Ok(())
+    }
+
+    fn numeric(&self, out: &mut Vec<u8>, payload: &[u8]) -> bool {
+        let start = out.len();
+        out.push(b'"');
+        if !crate::numeric::numeric_text(out, payload) {
+            out.truncate(start);
+            return false;
+        }
+        // Digits, sign and dot need no escaping; a plain number loses its quotes.
+        let special = matches!(json::classify_builtin_number(&out[start + 1..]), NumberText::Special);
+        if special || self.numbers_as_string {
+            out.push(b'"');
+        } else {
+            out.remove(start);
+        }
+        true
+    }
+
+    /// A text that is already a JSON string's inside (digits, dates): quoted.
+    fn quoted(out: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        let start = out.len();
+        out.push(b'"');
+        if !write(out) {
+            out.truncate(start);
+            return false;
+        }
+        out.push(b'"');
+        true
+    }
+}
+
+impl ValueStyle for Typed {
+    const SESSION_INDEPENDENT: bool = true;
+
+    /// `to_jsonb` looks through domains to their base type.
+    fn domains_as_base(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn write(&self, out: &mut Vec<u8>, v: Scalar<'_>) -> Result<bool, NotANumber> {
+        use crate::datetime;
+        let done = match v {
+            Scalar::Int(i) => {
+                self.int(out, i);
+                true
+            }
+            Scalar::Bool(b) => {
+                out.extend_from_slice(if b { b"true" } else { b"false" });
+                true
+            }
+            Scalar::Text(s) => {
+                json::string(out, s);
+                true
+            }
+            Scalar::Numeric(payload) => self.numeric(out, payload),
+            Scalar::Jsonb(payload) => {
+                let start = out.len();
+                let ok = crate::jsonb::jsonb_text(out, payload);
+                if !ok {
+                    out.truncate(start);
+                }
+                ok
+            }
+            Scalar::Output { kind: ValueKind::Float4 | ValueKind::Float8 | ValueKind::Numeric, text } => {
+                self.number(out, text)?;
+                true
+            }
+            // jsonb_out's and json's text is JSON already.
+            Scalar::Output { kind: ValueKind::Jsonb | ValueKind::Json, text } | Scalar::Json(text) => {
+                embed_json(out, text);
+                true
+            }
+            Scalar::Output { text, .. } => {
+                json::string(out, text);
+                true
+            }
+            Scalar::Uuid(bytes) => {
+                uuid(out, bytes);
+                true
+            }
+            Scalar::Bytes(bytes) => {
+                out.push(b'"');
+                match self.binary {
+                    BinaryEncoding::Hex => {
+                        out.extend_from_slice(b"\\\\x");
+                        json::hex_into(out, bytes);
+                    }
+                    BinaryEncoding::Base64 => json::base64_into(out, bytes),
+                }
+                out.push(b'"');
+                true
+            }
+            Scalar::Timestamp { micros, with_tz } => Self::quoted(out, |o| datetime::json_timestamp(o, micros, with_tz)),
+            Scalar::Date(days) => Self::quoted(out, |o| datetime::json_date(o, days)),
+            Scalar::Time { micros, zone_west } => Self::quoted(out, |o| datetime::json_time(o, micros, zone_west)),
+            Scalar::Interval { months, days, micros } => {
+                out.push(b'"');
+                datetime::iso8601_interval(out, months, days, micros);
+                out.push(b'"');
+                true
+            }
+            // Decoded only for wal2json's DateStyle-dependent text.
+            Scalar::IsoTimestamp { .. } => false,
+        };
+        Ok(done)
+    }
+}
+
+/// Embeds a JSON text: json's whitespace may hold newlines and tabs, which
+/// become spaces so that every message stays on one line (JSON strings
+/// cannot hold them raw, so only whitespace between tokens changes).
+fn embed_json(out: &mut Vec<u8>, text: &[u8]) {
+    let start = out.len();
+    out.extend_from_slice(text);
+    for b in &mut out[start..] {
+        if matches!(*b, b'\n' | b'\r' | b'\t') {
+            *b = b' ';
+        }
     }
 }
 
