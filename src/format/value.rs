@@ -456,4 +456,50 @@ mod tests {
         let far = Scalar::IsoTimestamp { micros: i64::MAX - 1, utc_offset: None };
         assert_eq!(w(&s, far), Ok(None));
     }
+
+    fn t(style: &Typed, v: Scalar<'_>) -> Option<String> {
+        let mut out = b"[".to_vec();
+        if !style.write(&mut out, v).unwrap() {
+            assert_eq!(out, b"[");
+            return None;
+        }
+        Some(String::from_utf8(out[1..].to_vec()).unwrap())
+    }
+
+    #[test]
+    fn typed_values() {
+        let s = Typed { numbers_as_string: false, binary: BinaryEncoding::Hex };
+        let q = Typed { numbers_as_string: true, binary: BinaryEncoding::Base64 };
+        let some = |x: &str| Some(x.to_string());
+        assert_eq!(t(&s, Scalar::Int(-5)), some("-5"));
+        assert_eq!(t(&q, Scalar::Int(-5)), some("\"-5\""));
+        let float = |text: &'static str| Scalar::Output { kind: ValueKind::Float8, text: text.as_bytes() };
+        assert_eq!(t(&s, float("1e+100")), some("1e+100"));
+        assert_eq!(t(&s, float("NaN")), some("\"NaN\""));
+        assert_eq!(t(&s, float("-Infinity")), some("\"-Infinity\""));
+        assert_eq!(t(&q, float("0.5")), some("\"0.5\""));
+        let p = numeric_payload(false, 0, 2, &[12, 3400]);
+        assert_eq!(t(&s, Scalar::Numeric(&p)), some("12.34"));
+        assert_eq!(t(&q, Scalar::Numeric(&p)), some("\"12.34\""));
+        let nan = 0xC000u16.to_ne_bytes();
+        assert_eq!(t(&s, Scalar::Numeric(&nan)), some("\"NaN\""));
+        assert_eq!(t(&s, Scalar::Numeric(&p[..3])), None);
+        assert_eq!(t(&s, Scalar::Bytes(b"\x00\xff")), some("\"\\\\x00ff\""));
+        assert_eq!(t(&q, Scalar::Bytes(b"\x00\xff")), some("\"AP8=\""));
+        assert_eq!(t(&s, Scalar::Json(b"{\"a\":\n\t[1, \"x\\ty\"]}")), some("{\"a\":  [1, \"x\\ty\"]}"));
+        let jsonb_text = Scalar::Output { kind: ValueKind::Jsonb, text: b"{\"a\": 1}" };
+        assert_eq!(t(&s, jsonb_text), some("{\"a\": 1}"));
+        assert_eq!(t(&s, Scalar::Timestamp { micros: 0, with_tz: true }), some("\"2000-01-01T00:00:00Z\""));
+        assert_eq!(t(&s, Scalar::Timestamp { micros: i64::MAX, with_tz: false }), some("\"infinity\""));
+        assert_eq!(t(&s, Scalar::Timestamp { micros: i64::MAX - 1, with_tz: false }), None);
+        assert_eq!(t(&s, Scalar::Date(-1)), some("\"1999-12-31\""));
+        assert_eq!(t(&s, Scalar::Time { micros: 1_500_000, zone_west: Some(-3600) }), some("\"00:00:01.5+01:00\""));
+        assert_eq!(t(&s, Scalar::Interval { months: 1, days: 0, micros: 0 }), some("\"P1M\""));
+        let uuid: [u8; 16] = *b"\xa0\xee\xbc\x99\x9c\x0b\x4e\xf8\xbb\x6d\x6b\xb9\xbd\x38\x0a\x11";
+        assert_eq!(t(&s, Scalar::Uuid(&uuid)), some("\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\""));
+        let other = Scalar::Output { kind: ValueKind::Other, text: b"(1,\"x\")" };
+        assert_eq!(t(&s, other), some("\"(1,\\\"x\\\")\""));
+        // wal2json's session-dependent timestamp form is not this style's.
+        assert_eq!(t(&s, Scalar::IsoTimestamp { micros: 0, utc_offset: None }), None);
+    }
 }
