@@ -85,16 +85,29 @@ unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
     std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
 }
 
+/// What decoding an array's elements needs, looked up once per column.
+pub struct ArrayElem {
+    pub typid: pg_sys::Oid,
+    pub kind: ValueKind,
+    pub len: i16,
+    pub byval: bool,
+    pub align: std::ffi::c_char,
+    /// The element type's output function.
+    pub finfo: Box<pg_sys::FmgrInfo>,
+}
+
 /// A non-null value of a column, ready to be decoded.
-pub struct Value {
+pub struct Value<'a> {
     pub kind: ValueKind,
     /// The column type's output function (initialised).
     pub finfo: *mut pg_sys::FmgrInfo,
     /// Neither NULL nor an unchanged TOAST pointer.
     pub datum: pg_sys::Datum,
+    /// For an array: its elements' type.
+    pub elem: Option<&'a ArrayElem>,
 }
 
-impl Value {
+impl Value<'_> {
     /// Decodes the value and appends it in `style`.
     ///
     /// # Safety
@@ -138,6 +151,7 @@ impl Value {
                 }
             }
             ValueKind::Timestamp | ValueKind::TimestampTz => return self.encoded_timestamp(out, style),
+            ValueKind::Array if S::SESSION_INDEPENDENT && self.elem.is_some() => return self.array(out, style),
             _ if S::SESSION_INDEPENDENT => self.session_independent(),
             _ => return self.output_function(out, style),
         };
@@ -156,7 +170,7 @@ impl Value {
     /// # Safety
     /// As for `write`.
     #[inline(always)]
-    unsafe fn session_independent<'a>(&self) -> Scalar<'a> {
+    unsafe fn session_independent<'b>(&self) -> Scalar<'b> {
         let raw = self.datum.value();
         match self.kind {
             ValueKind::Bytea => Scalar::Bytes(varlena_bytes(self.datum)),
@@ -177,8 +191,65 @@ impl Value {
         }
     }
 
+    /// An array as nested JSON arrays, one level per dimension (lower
+    /// bounds are not kept, as in `to_jsonb`), NULL elements `null`.
+    #[inline(never)]
+    unsafe fn array<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
+        let elem = self.elem.expect("checked by the caller");
+        let arr = pg_sys::pg_detoast_datum(self.datum.cast_mut_ptr()) as *mut pg_sys::ArrayType;
+        let ndim = (*arr).ndim.max(0) as usize;
+        // SAFETY: ARR_DIMS: the dimensions follow the fixed header.
+        let dims = std::slice::from_raw_parts((arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32, ndim);
+        let (mut values, mut nulls, mut n) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+        pg_sys::deconstruct_array(arr, elem.typid, elem.len as i32, elem.byval, elem.align, &mut values, &mut nulls, &mut n);
+        let n = n.max(0) as usize;
+        // SAFETY: deconstruct_array returned n datums and n null flags (or none for n = 0).
+        let (values, nulls) = if n == 0 {
+            (&[][..], &[][..])
+        } else {
+            (std::slice::from_raw_parts(values, n), std::slice::from_raw_parts(nulls, n))
+        };
+        let mut next = 0;
+        self.array_level(out, style, elem, dims, values, nulls, &mut next)
+    }
+
+    /// One dimension of an array: `[` its items `]`, each an element or the next dimension.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn array_level<S: ValueStyle>(
+        &self,
+        out: &mut Vec<u8>,
+        style: &S,
+        elem: &ArrayElem,
+        dims: &[i32],
+        values: &[pg_sys::Datum],
+        nulls: &[bool],
+        next: &mut usize,
+    ) -> Result<(), NotANumber> {
+        out.push(b'[');
+        let count = dims.first().copied().unwrap_or(0).max(0);
+        for i in 0..count {
+            if i > 0 {
+                out.push(b',');
+            }
+            if dims.len() > 1 {
+                self.array_level(out, style, elem, &dims[1..], values, nulls, next)?;
+                continue;
+            }
+            let k = *next;
+            *next += 1;
+            if nulls.get(k).copied().unwrap_or(true) {
+                out.extend_from_slice(b"null");
+            } else {
+                let finfo = &*elem.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+                Value { kind: elem.kind, finfo, datum: values[k], elem: None }.write(out, style)?;
+            }
+        }
+        out.push(b']');
+        Ok(())
+    }
+
     /// The output function's text (palloc'd in the current context).
-    unsafe fn output_text<'a>(&self) -> &'a [u8] {
+    unsafe fn output_text<'b>(&self) -> &'b [u8] {
         CStr::from_ptr(pg_sys::OutputFunctionCall(self.finfo, self.datum)).to_bytes()
     }
 

@@ -9,7 +9,7 @@
 //! may process invalidations), so they never touch the cache itself.
 
 use crate::compat;
-use crate::datum::kind_for_type;
+use crate::datum::{kind_for_type, ArrayElem};
 use crate::format::ValueKind;
 use crate::format::{ColumnMeta, RelMeta};
 use crate::json;
@@ -89,6 +89,8 @@ pub struct ColumnRuntime {
     pub base_kind: Option<ValueKind>,
     /// The type's output function, looked up once (used for kinds without a fast path).
     pub finfo: Box<pg_sys::FmgrInfo>,
+    /// For an array type: its elements' type.
+    pub elem: Option<Box<ArrayElem>>,
 }
 
 /// A relation as the session writes it; `R` is the format's own data.
@@ -243,6 +245,21 @@ unsafe fn type_facts(typoid: pg_sys::Oid) -> (Vec<u8>, Option<(pg_sys::Oid, i32)
     (typname, base)
 }
 
+/// The element type of an array type (None for other types).
+unsafe fn array_elem(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> Option<Box<ArrayElem>> {
+    let typid = pg_sys::get_element_type(typoid);
+    if typid == pg_sys::InvalidOid {
+        return None;
+    }
+    let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+    pg_sys::get_typlenbyvalalign(typid, &mut len, &mut byval, &mut align);
+    let (mut out_func, mut is_varlena) = (pg_sys::InvalidOid, false);
+    pg_sys::getTypeOutputInfo(typid, &mut out_func, &mut is_varlena);
+    let mut finfo = Box::new(pg_sys::FmgrInfo::default());
+    pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
+    Some(Box::new(ArrayElem { typid, kind: kind_for_type(typid), len, byval, align, finfo }))
+}
+
 unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_data: impl FnOnce(&RelMeta) -> R) -> RelEntry<R> {
     let mcxt = pg_sys::AllocSetContextCreateExtended(
         parent,
@@ -313,10 +330,12 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
             in_identity: identity.contains(&(*att).attnum),
             in_pk: pk.contains(&(*att).attnum),
         });
+        let elem = array_elem(typoid, mcxt);
         columns.push(ColumnRuntime {
             att_index: i,
             attlen: (*att).attlen,
-            kind: kind_for_type(typoid),
+            kind: if elem.is_some() { ValueKind::Array } else { kind_for_type(typoid) },
+            elem,
             base_kind: base.map(|(b, _)| kind_for_type(b)),
             finfo,
         });

@@ -84,6 +84,7 @@ impl<R, S: ValueStyle> Render for DatumRender<'_, R, S> {
             kind,
             finfo: &*col.finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo,
             datum: self.values[col.att_index],
+            elem: col.elem.as_deref(),
         };
         // SAFETY: the datum belongs to this column of a live tuple (see `new`),
         // and finfo is the column type's output function.

@@ -31,6 +31,8 @@ pub enum ValueKind {
     Time,
     TimeTz,
     Interval,
+    /// An array (its elements are decoded by their own kind).
+    Array,
     Other,
 }
 
