@@ -85,6 +85,48 @@ unsafe fn varlena_bytes<'a>(datum: pg_sys::Datum) -> &'a [u8] {
     std::slice::from_raw_parts(pgrx::varlena::vardata_any(v) as *const u8, len)
 }
 
+/// How values of a type are decoded, arrays and composites included, and
+/// for an array what its elements need.
+///
+/// # Safety
+/// Catalog lookups: call where the syscache may be used (a callback).
+pub unsafe fn decoding_of(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> (ValueKind, Option<Box<ArrayElem>>) {
+    let elem = array_elem(typoid, mcxt);
+    if elem.is_some() {
+        (ValueKind::Array, elem)
+    } else if pg_sys::get_typtype(typoid) as u8 == pg_sys::TYPTYPE_COMPOSITE {
+        (ValueKind::Composite, None)
+    } else {
+        (kind_for_type(typoid), None)
+    }
+}
+
+/// The element type of an array type (None for other types).
+unsafe fn array_elem(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> Option<Box<ArrayElem>> {
+    let typid = pg_sys::get_element_type(typoid);
+    if typid == pg_sys::InvalidOid {
+        return None;
+    }
+    let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
+    pg_sys::get_typlenbyvalalign(typid, &mut len, &mut byval, &mut align);
+    let finfo = output_function_info(typid, mcxt);
+    let kind = if pg_sys::get_typtype(typid) as u8 == pg_sys::TYPTYPE_COMPOSITE {
+        ValueKind::Composite
+    } else {
+        kind_for_type(typid)
+    };
+    Some(Box::new(ArrayElem { typid, kind, len, byval, align, finfo }))
+}
+
+/// A type's output function, looked up (its private data in `mcxt`).
+pub unsafe fn output_function_info(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> Box<pg_sys::FmgrInfo> {
+    let (mut out_func, mut is_varlena) = (pg_sys::InvalidOid, false);
+    pg_sys::getTypeOutputInfo(typoid, &mut out_func, &mut is_varlena);
+    let mut finfo = Box::new(pg_sys::FmgrInfo::default());
+    pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
+    finfo
+}
+
 /// What decoding an array's elements needs, looked up once per column.
 pub struct ArrayElem {
     pub typid: pg_sys::Oid,
@@ -152,6 +194,7 @@ impl Value<'_> {
             }
             ValueKind::Timestamp | ValueKind::TimestampTz => return self.encoded_timestamp(out, style),
             ValueKind::Array if S::SESSION_INDEPENDENT && self.elem.is_some() => return self.array(out, style),
+            ValueKind::Composite if S::SESSION_INDEPENDENT => return self.composite(out, style),
             _ if S::SESSION_INDEPENDENT => self.session_independent(),
             _ => return self.output_function(out, style),
         };
@@ -211,6 +254,48 @@ impl Value<'_> {
         };
         let mut next = 0;
         self.array_level(out, style, elem, dims, values, nulls, &mut next)
+    }
+
+    /// A composite value as a JSON object keyed by field name (dropped
+    /// fields left out), each field decoded by its own type. Types are
+    /// looked up per value: composites are not on the fast path.
+    #[inline(never)]
+    unsafe fn composite<S: ValueStyle>(&self, out: &mut Vec<u8>, style: &S) -> Result<(), NotANumber> {
+        let td = pg_sys::pg_detoast_datum(self.datum.cast_mut_ptr()) as pg_sys::HeapTupleHeader;
+        // HeapTupleHeaderGetTypeId / GetTypMod / GetDatumLength.
+        let (typid, typmod) = ((*td).t_choice.t_datum.datum_typeid, (*td).t_choice.t_datum.datum_typmod);
+        let len = pgrx::varlena::varsize(td as *const pg_sys::varlena);
+        let desc = pg_sys::lookup_rowtype_tupdesc(typid, typmod);
+        let mut tuple = pg_sys::HeapTupleData { t_len: len as u32, t_data: td, ..Default::default() };
+        let natts = (*desc).natts as usize;
+        let (mut values, mut nulls) = (vec![pg_sys::Datum::from(0); natts], vec![true; natts]);
+        pg_sys::heap_deform_tuple(&mut tuple, desc, values.as_mut_ptr(), nulls.as_mut_ptr());
+        let mut fields = Vec::with_capacity(natts);
+        for i in 0..natts {
+            let att = crate::compat::attr(desc, i);
+            if !(*att).attisdropped {
+                fields.push((CStr::from_ptr((*att).attname.data.as_ptr()).to_bytes().to_vec(), (*att).atttypid, i));
+            }
+        }
+        pg_sys::DecrTupleDescRefCount(desc);
+        out.push(b'{');
+        for (n, (name, typoid, i)) in fields.into_iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            crate::json::string(out, &name);
+            out.push(b':');
+            if nulls[i] {
+                out.extend_from_slice(b"null");
+                continue;
+            }
+            let (kind, elem) = decoding_of(typoid, pg_sys::CurrentMemoryContext);
+            let finfo = output_function_info(typoid, pg_sys::CurrentMemoryContext);
+            let finfo = &*finfo as *const pg_sys::FmgrInfo as *mut pg_sys::FmgrInfo;
+            Value { kind, finfo, datum: values[i], elem: elem.as_deref() }.write(out, style)?;
+        }
+        out.push(b'}');
+        Ok(())
     }
 
     /// One dimension of an array: `[` its items `]`, each an element or the next dimension.

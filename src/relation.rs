@@ -9,7 +9,7 @@
 //! may process invalidations), so they never touch the cache itself.
 
 use crate::compat;
-use crate::datum::{kind_for_type, ArrayElem};
+use crate::datum::{decoding_of, output_function_info, ArrayElem};
 use crate::format::ValueKind;
 use crate::format::{ColumnMeta, RelMeta};
 use crate::json;
@@ -245,21 +245,6 @@ unsafe fn type_facts(typoid: pg_sys::Oid) -> (Vec<u8>, Option<(pg_sys::Oid, i32)
     (typname, base)
 }
 
-/// The element type of an array type (None for other types).
-unsafe fn array_elem(typoid: pg_sys::Oid, mcxt: pg_sys::MemoryContext) -> Option<Box<ArrayElem>> {
-    let typid = pg_sys::get_element_type(typoid);
-    if typid == pg_sys::InvalidOid {
-        return None;
-    }
-    let (mut len, mut byval, mut align) = (0i16, false, 0 as std::ffi::c_char);
-    pg_sys::get_typlenbyvalalign(typid, &mut len, &mut byval, &mut align);
-    let (mut out_func, mut is_varlena) = (pg_sys::InvalidOid, false);
-    pg_sys::getTypeOutputInfo(typid, &mut out_func, &mut is_varlena);
-    let mut finfo = Box::new(pg_sys::FmgrInfo::default());
-    pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
-    Some(Box::new(ArrayElem { typid, kind: kind_for_type(typid), len, byval, align, finfo }))
-}
-
 unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_data: impl FnOnce(&RelMeta) -> R) -> RelEntry<R> {
     let mcxt = pg_sys::AllocSetContextCreateExtended(
         parent,
@@ -310,11 +295,7 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
         } else {
             None
         };
-        let mut out_func = pg_sys::InvalidOid;
-        let mut is_varlena = false;
-        pg_sys::getTypeOutputInfo(typoid, &mut out_func, &mut is_varlena);
-        let mut finfo = Box::new(pg_sys::FmgrInfo::default());
-        pg_sys::fmgr_info_cxt(out_func, &mut *finfo, mcxt);
+        let finfo = output_function_info(typoid, mcxt);
         meta.columns.push(ColumnMeta {
             name: json::string_owned(&raw_name),
             type_name,
@@ -330,13 +311,21 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
             in_identity: identity.contains(&(*att).attnum),
             in_pk: pk.contains(&(*att).attnum),
         });
-        let elem = array_elem(typoid, mcxt);
+        let (kind, elem) = decoding_of(typoid, mcxt);
+        // A domain decoded as its base type: an array's elements are the base's.
+        let (base_kind, base_elem) = match base {
+            Some((b, _)) => {
+                let (k, e) = decoding_of(b, mcxt);
+                (Some(k), e)
+            }
+            None => (None, None),
+        };
         columns.push(ColumnRuntime {
             att_index: i,
             attlen: (*att).attlen,
-            kind: if elem.is_some() { ValueKind::Array } else { kind_for_type(typoid) },
-            elem,
-            base_kind: base.map(|(b, _)| kind_for_type(b)),
+            kind,
+            base_kind,
+            elem: elem.or(base_elem),
             finfo,
         });
     }

@@ -33,6 +33,8 @@ pub enum ValueKind {
     Interval,
     /// An array (its elements are decoded by their own kind).
     Array,
+    /// A composite type (its fields are decoded by their own kind).
+    Composite,
     Other,
 }
 
