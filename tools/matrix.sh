@@ -82,7 +82,7 @@ run_in_root() {
     if [ ! -d "$root/root/.cargo/registry" ] && [ -d "$HOME/.cargo/registry" ]; then
         cp -a "$HOME/.cargo/registry" "$root/root/.cargo/registry"
     fi
-    local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 binutils ca-certificates"
+    local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 python3-jsonschema binutils ca-certificates"
     chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
         bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
     chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \

@@ -16,7 +16,13 @@ chmod 755 "$work"
 cleanup() { tools/cluster.sh destroy "$work/cluster" >/dev/null 2>&1; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
-tools/cluster.sh start "$work/cluster" "$so" || { echo "0 passed, 1 failed (cluster did not start)"; exit 1; }
+# Every output the suite reads through w() is also captured here and checked
+# against the JSON Schemas afterwards.
+mkdir -p "$work/capture"
+chmod 777 "$work/capture"
+EXTRA_CONF="${EXTRA_CONF:-}
+waljson_test.capture_dir = '$work/capture'" \
+    tools/cluster.sh start "$work/cluster" "$so" || { echo "0 passed, 1 failed (cluster did not start)"; exit 1; }
 eval "$(tools/cluster.sh env "$work/cluster")"
 
 tests=$(awk '/^test:/ {for (i = 2; i <= NF; i++) print $i}' pg_test/schedule)
@@ -40,6 +46,12 @@ if [ -n "${ACCEPT:-}" ]; then
         [ -f "$work/out/results/$t.out" ] && cp "$work/out/results/$t.out" "pg_test/expected/$t.out"
     done
     echo "expected files updated from results"
+fi
+# Every message the suite produced validates against its format's schema.
+if /usr/bin/python3 tools/schema_check.py --capture "$work/capture"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
 fi
 # A crash anywhere during the suite is a failure even if the outputs matched.
 if grep -q "terminated by signal" "$work/cluster/server.log"; then

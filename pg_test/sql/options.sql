@@ -48,7 +48,7 @@ SELECT w('format-version', '2', 'include-not-null', 'x');
 SELECT w2j('format-version', '2', 'include-not-null', 'x');
 SELECT w('format-version', '2', 'include-origin', 'x');
 SELECT w2j('format-version', '2', 'include-origin', 'x');
-SELECT w('format-version', '3');
+SELECT w('format-version', '4');  -- waljson's own format 3 exists
 SELECT w2j('format-version', '3');
 SELECT w('format-version', '0');
 SELECT w2j('format-version', '0');

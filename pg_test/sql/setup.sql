@@ -19,10 +19,25 @@ BEGIN
   RETURN 'slots dropped';
 END $$;
 
--- waljson's output for these options (peek: nothing is consumed).
-CREATE FUNCTION w(VARIADIC opts text[]) RETURNS SETOF text LANGUAGE sql AS $$
-  SELECT data FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, VARIADIC opts)
-$$;
+-- waljson's output for these options (peek: nothing is consumed). When the
+-- suite runs with waljson_test.capture_dir set (tools/regress.sh sets it),
+-- the output is also written there, with the options, for the JSON Schema
+-- check (tools/schema_check.py --capture). COPY writes no WAL, so the
+-- capture adds nothing to what later tests decode.
+CREATE FUNCTION w(VARIADIC opts text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  dir text := current_setting('waljson_test.capture_dir', true);
+  shown text := current_setting('client_min_messages');
+BEGIN
+  RETURN QUERY SELECT data FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, VARIADIC opts);
+  IF coalesce(dir, '') <> '' THEN
+    -- The second decoding's WARNINGs were shown by the first.
+    PERFORM set_config('client_min_messages', 'error', true);
+    EXECUTE format('COPY (SELECT %L, data FROM pg_logical_slot_peek_changes(%L, NULL, NULL, VARIADIC %L::text[])) TO %L (FORMAT csv)',
+      array_to_json(opts)::text, 'waljson_slot', opts, dir || '/' || md5(clock_timestamp()::text || random()::text) || '.csv');
+    PERFORM set_config('client_min_messages', shown, true);
+  END IF;
+END $$;
 
 -- wal2json's output for these options.
 CREATE FUNCTION w2j(VARIADIC opts text[]) RETURNS SETOF text LANGUAGE sql AS $$
