@@ -72,12 +72,14 @@ impl Text {
 }
 
 impl Text {
+    #[inline(always)]
     fn new() -> Text {
         Text { buf: [0; 48], n: 0 }
     }
 
     /// `YYYY-MM-DD` of a day count from 2000-01-01; true for a BC year
     /// (printed as its positive number, year 0 being 1 BC).
+    #[inline(always)]
     fn date(&mut self, days: i64) -> bool {
         let (year, month, day) = civil_from_days(days + PG_EPOCH_DAYS);
         let bc = year <= 0;
@@ -97,6 +99,7 @@ impl Text {
 
     /// `HH:MM:SS[.ffffff]` of microseconds into the day (the fraction
     /// without trailing zeros; 24:00:00 is possible for `time`).
+    #[inline(always)]
     fn clock(&mut self, time: i64) {
         let secs = (time / 1_000_000) as u32;
         self.pad2(secs / 3600);
@@ -118,6 +121,7 @@ impl Text {
 
     /// A UTC offset in seconds east: `+HH[:MM[:SS]]` only as precise as
     /// needed (DateStyle ISO), or with minutes always (`+HH:MM[:SS]`, ISO 8601).
+    #[inline(always)]
     fn offset(&mut self, offset: i32, minutes_always: bool) {
         self.byte(if offset >= 0 { b'+' } else { b'-' });
         let a = offset.unsigned_abs();
@@ -137,6 +141,7 @@ impl Text {
         }
     }
 
+    #[inline(always)]
     fn bc(&mut self, bc: bool) {
         if bc {
             self.buf[self.n..self.n + 3].copy_from_slice(b" BC");
@@ -144,6 +149,7 @@ impl Text {
         }
     }
 
+    #[inline(always)]
     fn append_to(&self, out: &mut Vec<u8>) {
         crate::json::push_bytes(out, &self.buf[..self.n]);
     }

@@ -52,7 +52,7 @@ fn int_align(x: usize) -> usize {
 /// truncates it. (Format 3 embeds it; the one-pass `jsonb_json_string` is
 /// tested against it.)
 pub fn jsonb_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
-    container(out, payload, 0, false)
+    container::<false>(out, payload, 0)
 }
 
 /// Appends that text as a JSON string (how wal2json prints a jsonb value), in
@@ -60,12 +60,14 @@ pub fn jsonb_text(out: &mut Vec<u8>, payload: &[u8]) -> bool {
 /// are written. The same bytes as `json::string` over `jsonb_text`'s output.
 pub fn jsonb_json_string(out: &mut Vec<u8>, payload: &[u8]) -> bool {
     out.push(b'"');
-    let ok = container(out, payload, 0, true);
+    let ok = container::<true>(out, payload, 0);
     out.push(b'"');
     ok
 }
 
-fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
+/// `TWICE`: escape the text a second time (it is written inside a JSON
+/// string); a const parameter so that each use compiles to its own loop.
+fn container<const TWICE: bool>(out: &mut Vec<u8>, c: &[u8], depth: u32) -> bool {
     if depth > MAX_DEPTH {
         return false;
     }
@@ -94,7 +96,7 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
             return false;
         }
         return match values.next() {
-            Some(c) => c.kind != IS_CONTAINER && c.write(out, depth, twice),
+            Some(c) => c.kind != IS_CONTAINER && c.write::<TWICE>(out, depth),
             None => false,
         };
     }
@@ -106,12 +108,12 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
                 out.extend_from_slice(b", ");
             }
             match keys.next() {
-                Some(key) if key.kind == IS_STRING && key.write(out, depth, twice) => {}
+                Some(key) if key.kind == IS_STRING && key.write::<TWICE>(out, depth) => {}
                 _ => return false,
             }
             out.extend_from_slice(b": ");
             match values.next() {
-                Some(value) if value.write(out, depth, twice) => {}
+                Some(value) if value.write::<TWICE>(out, depth) => {}
                 _ => return false,
             }
         }
@@ -123,7 +125,7 @@ fn container(out: &mut Vec<u8>, c: &[u8], depth: u32, twice: bool) -> bool {
                 out.extend_from_slice(b", ");
             }
             match values.next() {
-                Some(value) if value.write(out, depth, twice) => {}
+                Some(value) if value.write::<TWICE>(out, depth) => {}
                 _ => return false,
             }
         }
@@ -184,11 +186,11 @@ struct Child<'a> {
 
 impl Child<'_> {
     #[inline]
-    fn write(&self, out: &mut Vec<u8>, depth: u32, twice: bool) -> bool {
+    fn write<const TWICE: bool>(&self, out: &mut Vec<u8>, depth: u32) -> bool {
         match self.kind {
             IS_STRING => {
                 let Some(bytes) = self.data.get(self.start..self.end) else { return false };
-                if twice {
+                if TWICE {
                     out.extend_from_slice(b"\\\"");
                     json::escape_twice_into(out, bytes);
                     out.extend_from_slice(b"\\\"");
@@ -204,7 +206,7 @@ impl Child<'_> {
             // child's length.
             IS_CONTAINER => {
                 let Some(bytes) = self.data.get(int_align(self.start).min(self.end)..self.end) else { return false };
-                return container(out, bytes, depth + 1, twice);
+                return container::<TWICE>(out, bytes, depth + 1);
             }
             IS_NUMERIC => {
                 let Some(bytes) = self.data.get(int_align(self.start).min(self.end)..self.end) else { return false };

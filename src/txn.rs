@@ -6,20 +6,25 @@
 
 use crate::compat;
 use crate::format::{Txn, TxnInfo};
-use crate::relation::OidHasher;
 use pgrx::pg_sys;
-use std::collections::HashMap;
 use std::ffi::CStr;
 
 pub struct Txns<T> {
-    open: HashMap<u32, Txn<T>, std::hash::BuildHasherDefault<OidHasher>>,
+    /// The open transactions by top-level xid, the most recent last: a
+    /// session has one open at a time, or a few with streaming, so a short
+    /// scan from the end beats hashing on every change.
+    open: Vec<(u32, Txn<T>)>,
     /// The commit time's text is computed (once per transaction) only when printed.
     with_timestamp: bool,
 }
 
 impl<T: Default> Txns<T> {
     pub fn new(with_timestamp: bool) -> Self {
-        Txns { open: HashMap::default(), with_timestamp }
+        Txns { open: Vec::new(), with_timestamp }
+    }
+
+    fn position(&self, xid: u32) -> Option<usize> {
+        self.open.iter().rposition(|(x, _)| *x == xid)
     }
 
     /// A new state for `txn`, replacing any left from an earlier decoding of it.
@@ -27,9 +32,12 @@ impl<T: Default> Txns<T> {
     /// # Safety
     /// `txn` is the top-level transaction handed to the current callback.
     pub unsafe fn begin(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> &mut Txn<T> {
-        let slot = self.open.entry((*txn).xid.into_inner()).or_default();
-        *slot = Txn { info: info(txn, self.with_timestamp), fmt: T::default() };
-        slot
+        let xid = (*txn).xid.into_inner();
+        if let Some(i) = self.position(xid) {
+            self.open.remove(i);
+        }
+        self.open.push((xid, Txn { info: info(txn, self.with_timestamp), fmt: T::default() }));
+        &mut self.open.last_mut().expect("just pushed").1
     }
 
     /// The state of the open transaction `txn`.
@@ -38,10 +46,10 @@ impl<T: Default> Txns<T> {
     /// As for `begin`.
     #[inline]
     pub unsafe fn get(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> &mut Txn<T> {
-        let with_timestamp = self.with_timestamp;
-        self.open
-            .entry((*txn).xid.into_inner())
-            .or_insert_with(|| Txn { info: info(txn, with_timestamp), fmt: T::default() })
+        match self.position((*txn).xid.into_inner()) {
+            Some(i) => &mut self.open[i].1,
+            None => self.begin(txn),
+        }
     }
 
     /// Removes the state of `txn`, which ends.
@@ -49,8 +57,8 @@ impl<T: Default> Txns<T> {
     /// # Safety
     /// As for `begin`.
     pub unsafe fn end(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> Txn<T> {
-        match self.open.remove(&(*txn).xid.into_inner()) {
-            Some(state) => state,
+        match self.position((*txn).xid.into_inner()) {
+            Some(i) => self.open.remove(i).1,
             None => Txn { info: info(txn, self.with_timestamp), fmt: T::default() },
         }
     }
