@@ -30,6 +30,8 @@ pub struct V3 {
     placeholder: Option<Vec<u8>>,
     /// Milliseconds since the Unix epoch, now (the events' top-level ts_ms).
     clock: fn() -> i64,
+    /// The last `clock` reading and its digits (many events share a millisecond).
+    last_now: std::cell::RefCell<(i64, Vec<u8>)>,
 }
 
 /// Unix milliseconds from the system clock.
@@ -64,6 +66,13 @@ pub struct Counts {
     events: u64,
     /// Per relation (oid): its data collection and how many of its events.
     collections: Vec<(u32, Vec<u8>, u64)>,
+    /// The transaction's parts of `source`, built at its first event:
+    /// `"source":{..,"ts_ms":..,"snapshot":"false","db":..`, then after the
+    /// relation's part `,"txId":..,"lsn":`, then after the LSN
+    /// `,"commit_lsn":..,"ts_us":..}`.
+    source_head: Vec<u8>,
+    source_txid: Vec<u8>,
+    source_tail: Vec<u8>,
 }
 
 impl Counts {
@@ -116,6 +125,7 @@ impl Format for V3 {
             source_db,
             placeholder: o.unchanged_toast_placeholder.as_deref().map(json::string_owned),
             clock: system_clock,
+            last_now: Default::default(),
         })
     }
 
@@ -174,10 +184,10 @@ impl Format for V3 {
         c: &Change<'_, R>,
         rel: &Rel,
     ) -> Result<Option<String>, Skipped> {
-        self.relation_once(sink, &txn.info, c.lsn, rel);
+        self.relation_once(sink, txn, c.lsn, rel);
         let out = sink.buf();
         let unchanged = self.change_rows(out, c, rel);
-        self.source(out, Some(&txn.info), c.lsn, Some(rel));
+        self.source(out, Some(txn), c.lsn, Some(rel));
         out.extend_from_slice(match c.kind {
             ChangeKind::Insert => b",\"op\":\"c\"",
             ChangeKind::Update => b",\"op\":\"u\"",
@@ -200,10 +210,10 @@ impl Format for V3 {
     }
 
     fn truncate(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, lsn: u64, _meta: &RelMeta, rel: &Rel) {
-        self.relation_once(sink, &txn.info, lsn, rel);
+        self.relation_once(sink, txn, lsn, rel);
         let out = sink.buf();
         out.extend_from_slice(b"{\"before\":null,\"after\":null,");
-        self.source(out, Some(&txn.info), lsn, Some(rel));
+        self.source(out, Some(txn), lsn, Some(rel));
         out.extend_from_slice(b",\"op\":\"t\"");
         self.tail(out, txn, Some(rel));
         out.push(b'}');
@@ -213,8 +223,8 @@ impl Format for V3 {
     fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<Counts>>, m: &Message<'_>) {
         let out = sink.buf();
         out.extend_from_slice(b"{\"op\":\"m\",");
-        let txn = txn.filter(|_| m.transactional);
-        self.source(out, txn.as_ref().map(|t| &t.info), m.lsn, None);
+        let mut txn = txn.filter(|_| m.transactional);
+        self.source(out, txn.as_deref_mut(), m.lsn, None);
         out.extend_from_slice(b",\"message\":{\"prefix\":");
         json::string(out, m.prefix);
         out.extend_from_slice(b",\"content\":");
@@ -224,7 +234,7 @@ impl Format for V3 {
             Some(t) => self.tail(out, t, None),
             None => {
                 out.extend_from_slice(b",\"ts_ms\":");
-                json::push_i64(out, (self.clock)());
+                self.now(out);
                 out.extend_from_slice(b",\"transaction\":null");
             }
         }
@@ -239,19 +249,31 @@ fn unix_ms(pg_us: i64) -> i64 {
 }
 
 impl V3 {
+    /// Appends the current time in Unix milliseconds.
+    fn now(&self, out: &mut Vec<u8>) {
+        let ms = (self.clock)();
+        let mut last = self.last_now.borrow_mut();
+        if last.0 != ms || last.1.is_empty() {
+            last.1.clear();
+            json::push_i64(&mut last.1, ms);
+            last.0 = ms;
+        }
+        json::push_bytes(out, &last.1);
+    }
+
     /// The relation record, before the relation's first event in this
     /// session and after each rebuild of its cache entry.
-    fn relation_once(&self, sink: &mut impl Sink, info: &TxnInfo, lsn: u64, rel: &Rel) {
+    fn relation_once(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, lsn: u64, rel: &Rel) {
         if !self.o.include_relations || rel.record_sent.replace(true) {
             return;
         }
         let out = sink.buf();
         out.extend_from_slice(b"{\"op\":\"relation\",");
-        self.source(out, Some(info), lsn, Some(rel));
+        self.source(out, Some(txn), lsn, Some(rel));
         out.push(b',');
         out.extend_from_slice(&rel.record);
         out.extend_from_slice(b",\"ts_ms\":");
-        json::push_i64(out, (self.clock)());
+        self.now(out);
         out.push(b'}');
         sink.send(Piece::Whole);
     }
@@ -309,40 +331,52 @@ impl V3 {
 
     /// `"source":{..}`: the transaction's facts (null without one), the
     /// relation's (left out without one), the event's LSN.
-    fn source(&self, out: &mut Vec<u8>, txn: Option<&TxnInfo>, lsn: u64, rel: Option<&Rel>) {
-        out.extend_from_slice(&self.source_head);
-        match txn {
-            Some(t) => json::push_i64(out, unix_ms(t.commit_time)),
-            None => out.extend_from_slice(b"null"),
+    fn source(&self, out: &mut Vec<u8>, txn: Option<&mut Txn<Counts>>, lsn: u64, rel: Option<&Rel>) {
+        let Some(txn) = txn else {
+            out.extend_from_slice(&self.source_head);
+            out.extend_from_slice(b"null");
+            out.extend_from_slice(&self.source_db);
+            out.extend_from_slice(b",\"txId\":null,\"lsn\":");
+            json::push_u64(out, lsn);
+            out.push(b'}');
+            return;
+        };
+        if txn.fmt.source_head.is_empty() {
+            self.source_parts(txn);
         }
-        out.extend_from_slice(&self.source_db);
+        json::push_bytes(out, &txn.fmt.source_head);
         if let Some(rel) = rel {
-            out.extend_from_slice(&rel.source_rel);
+            json::push_bytes(out, &rel.source_rel);
         }
-        out.extend_from_slice(b",\"txId\":");
-        match txn {
-            Some(t) => json::push_u64(out, t.xid as u64),
-            None => out.extend_from_slice(b"null"),
-        }
-        out.extend_from_slice(b",\"lsn\":");
+        json::push_bytes(out, &txn.fmt.source_txid);
         json::push_u64(out, lsn);
-        if let Some(t) = txn {
-            out.extend_from_slice(b",\"commit_lsn\":");
-            json::push_u64(out, t.final_lsn);
-            out.extend_from_slice(b",\"ts_us\":");
-            json::push_i64(out, t.commit_time + PG_EPOCH_UNIX_US);
-            if self.o.include_origin {
-                out.extend_from_slice(b",\"origin\":");
-                json::push_u64(out, t.origin as u64);
-            }
+        json::push_bytes(out, &txn.fmt.source_tail);
+    }
+
+    /// Builds the transaction's parts of `source` (see `Counts`).
+    fn source_parts(&self, txn: &mut Txn<Counts>) {
+        let (info, c) = (&txn.info, &mut txn.fmt);
+        c.source_head.extend_from_slice(&self.source_head);
+        json::push_i64(&mut c.source_head, unix_ms(info.commit_time));
+        c.source_head.extend_from_slice(&self.source_db);
+        c.source_txid.extend_from_slice(b",\"txId\":");
+        json::push_u64(&mut c.source_txid, info.xid as u64);
+        c.source_txid.extend_from_slice(b",\"lsn\":");
+        c.source_tail.extend_from_slice(b",\"commit_lsn\":");
+        json::push_u64(&mut c.source_tail, info.final_lsn);
+        c.source_tail.extend_from_slice(b",\"ts_us\":");
+        json::push_i64(&mut c.source_tail, info.commit_time + PG_EPOCH_UNIX_US);
+        if self.o.include_origin {
+            c.source_tail.extend_from_slice(b",\"origin\":");
+            json::push_u64(&mut c.source_tail, info.origin as u64);
         }
-        out.push(b'}');
+        c.source_tail.push(b'}');
     }
 
     /// `,"ts_ms":..,"transaction":{..}` of an event in a transaction.
     fn tail(&self, out: &mut Vec<u8>, txn: &mut Txn<Counts>, rel: Option<&Rel>) {
         out.extend_from_slice(b",\"ts_ms\":");
-        json::push_i64(out, (self.clock)());
+        self.now(out);
         let (total, in_collection) = txn.fmt.count(rel);
         if !self.o.include_transaction {
             out.extend_from_slice(b",\"transaction\":null");
