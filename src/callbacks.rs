@@ -34,6 +34,8 @@ pub struct Session<F: Format> {
     change_cxt: pg_sys::MemoryContext,
     rows: Rows,
     progress: u32,
+    /// The GUC nest level of the format's settings, while a transaction is written.
+    settings_level: Option<i32>,
 }
 
 /// The session of whichever format the options chose.
@@ -214,11 +216,13 @@ impl<F: Format> Session<F> {
             ),
             rows: Rows::default(),
             progress: 0,
+            settings_level: None,
             opts,
         }
     }
 
     unsafe fn begin(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        self.fix_settings();
         let t = self.txns.begin(txn);
         self.format.begin(&mut self.output.sink(ctx), t);
     }
@@ -232,6 +236,38 @@ impl<F: Format> Session<F> {
         compat::update_progress(ctx, &mut self.progress, true);
         let mut t = self.txns.end(txn);
         self.format.commit(&mut self.output.sink(ctx), &mut t, commit_lsn);
+        self.restore_settings();
+    }
+
+    /// Sets the format's settings for the transaction being written, in a
+    /// GUC nest level of their own: the reorder buffer replays it in a
+    /// (sub)transaction that is rolled back afterwards, and an ERROR
+    /// unwinds the level too, so the session's settings always come back.
+    unsafe fn fix_settings(&mut self) {
+        let settings = self.format.settings();
+        if settings.is_empty() || self.settings_level.is_some() {
+            return;
+        }
+        self.settings_level = Some(pg_sys::NewGUCNestLevel());
+        for (name, value) in settings {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                PgLogLevel::ERROR as i32,
+                false,
+            );
+        }
+    }
+
+    /// Restores the session's settings after a transaction (see `fix_settings`).
+    unsafe fn restore_settings(&mut self) {
+        if let Some(level) = self.settings_level.take() {
+            pg_sys::AtEOXact_GUC(true, level);
+        }
     }
 
     unsafe fn change(

@@ -18,6 +18,7 @@ pub mod v3;
 pub mod value;
 
 use crate::options::{OptionError, Options};
+use std::ffi::CStr;
 pub use value::{Scalar, ValueKind, ValueStyle};
 
 /// Declares the formats: the `Version` enum (format-version numbers), the
@@ -153,6 +154,12 @@ pub trait Format: Sized {
     /// concern this format are checked and resolved.
     fn new(o: &Options, env: &Env) -> Result<Self, OptionError>;
     fn style(&self) -> &Self::Style;
+    /// Session settings the format's values are printed under, set for the
+    /// duration of each transaction (so that output functions print the
+    /// same text whatever the session's settings); none: the session's own.
+    fn settings(&self) -> &'static [(&'static CStr, &'static CStr)] {
+        &[]
+    }
     /// The format's data for a relation, built when the relation is (re)built.
     fn relation(&self, rel: &RelMeta) -> Self::Rel;
 

@@ -15,6 +15,7 @@ use super::{Cell, Change, ChangeKind, Env, Format, Message, Piece, RelMeta, Rend
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 use std::cell::Cell as Flag;
+use std::ffi::CStr;
 
 /// The format-version 3 writer for a session.
 pub struct V3 {
@@ -131,6 +132,20 @@ impl Format for V3 {
 
     fn style(&self) -> &Typed {
         &self.style
+    }
+
+    /// What the types without a decoder of their own (ranges, geometric
+    /// types, money, network types, extensions' types) print with the
+    /// output function, made the same in every session.
+    fn settings(&self) -> &'static [(&'static CStr, &'static CStr)] {
+        &[
+            (c"DateStyle", c"ISO, YMD"),
+            (c"IntervalStyle", c"iso_8601"),
+            (c"TimeZone", c"UTC"),
+            (c"extra_float_digits", c"1"),
+            (c"bytea_output", c"hex"),
+            (c"lc_monetary", c"C"),
+        ]
     }
 
     fn relation(&self, rel: &RelMeta) -> Rel {
