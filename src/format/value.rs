@@ -245,8 +245,14 @@ impl Typed {
         }
     }
 
-    /// A number's text (digits, or NaN / Infinity / -Infinity).
+    /// A number's text (digits, or NaN / Infinity / -Infinity). A float's
+    /// `-0` is a string too: as a JSON number, readers (jsonb among them)
+    /// lose its sign.
     fn number(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), NotANumber> {
+        if text == b"-0" {
+            json::string(out, text);
+            return Ok(());
+        }
         match json::classify_builtin_number(text) {
             NumberText::Invalid => {
                 return Err(NotANumber(format!("{} is not a number", String::from_utf8_lossy(text))))
@@ -482,6 +488,7 @@ mod tests {
         assert_eq!(t(&s, float("NaN")), some("\"NaN\""));
         assert_eq!(t(&s, float("-Infinity")), some("\"-Infinity\""));
         assert_eq!(t(&q, float("0.5")), some("\"0.5\""));
+        assert_eq!(t(&s, float("-0")), some("\"-0\""));
         let p = numeric_payload(false, 0, 2, &[12, 3400]);
         assert_eq!(t(&s, Scalar::Numeric(&p)), some("12.34"));
         assert_eq!(t(&q, Scalar::Numeric(&p)), some("\"12.34\""));
