@@ -88,11 +88,31 @@ unsafe fn option_items(list: *mut pg_sys::List) -> Vec<(String, Option<Vec<u8>>)
     items
 }
 
+/// The database's name. A walsender runs startup outside any transaction,
+/// where the catalog cannot be read: the lookup then runs in a short
+/// transaction of its own. At slot creation (`is_init`, where only the
+/// options are checked) it is not needed.
+unsafe fn database_name(is_init: bool) -> Vec<u8> {
+    if is_init {
+        return Vec::new();
+    }
+    let own_transaction = !pg_sys::IsTransactionState();
+    if own_transaction {
+        pg_sys::StartTransactionCommand();
+    }
+    let name = pg_sys::get_database_name(pg_sys::MyDatabaseId);
+    let name = if name.is_null() { Vec::new() } else { CStr::from_ptr(name).to_bytes().to_vec() };
+    if own_transaction {
+        pg_sys::CommitTransactionCommand();
+    }
+    name
+}
+
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn startup(
     ctx: *mut pg_sys::LogicalDecodingContext,
     opt: *mut pg_sys::OutputPluginOptions,
-    _is_init: bool, // options are parsed (and checked) at slot creation too; the list is empty then
+    is_init: bool, // options are parsed (and checked) at slot creation too; the list is empty then
 ) {
     (*opt).output_type = pg_sys::OutputPluginOutputType::OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
     (*opt).receive_rewrites = false;
@@ -102,7 +122,7 @@ pub unsafe extern "C-unwind" fn startup(
     let env = Env {
         utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32,
         slot: CStr::from_ptr((*(*ctx).slot).data.name.data.as_ptr()).to_bytes().to_vec(),
-        database: CStr::from_ptr(pg_sys::get_database_name(pg_sys::MyDatabaseId)).to_bytes().to_vec(),
+        database: database_name(is_init),
     };
     crate::relation::register_callbacks();
     let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env));

@@ -2,7 +2,9 @@
 # Differential test over the replication protocol: the same changes read by
 # pg_recvlogical (and psycopg2's LogicalReplicationConnection) from a waljson
 # slot and from a wal2json slot must be byte-identical. Also covers options
-# given without a value (`-o include-xids`), which the SQL functions cannot pass.
+# given without a value (`-o include-xids`), which the SQL functions cannot
+# pass, format 3 over the protocol (the same changes as format 2), and checks
+# every output against its format's JSON Schema.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
@@ -25,6 +27,10 @@ for i in "${!sets[@]}"; do
     for plugin in waljson wal2json; do
         "$PGBIN/pg_recvlogical" -d postgres --slot "${plugin}_$i" --create-slot -P "$plugin" || fail "create slot ${plugin}_$i"
     done
+done
+v3sets=("-o format-version=3" "-o format-version=3 -o include-transaction=0 -o include-relations=0 -o binary-encoding=base64")
+for i in "${!v3sets[@]}"; do
+    "$PGBIN/pg_recvlogical" -d postgres --slot "v3_$i" --create-slot -P waljson || fail "create slot v3_$i"
 done
 "$PGBIN/pg_recvlogical" -d postgres --slot py_waljson --create-slot -P waljson
 "$PGBIN/pg_recvlogical" -d postgres --slot py_wal2json --create-slot -P wal2json
@@ -55,9 +61,47 @@ for i in "${!sets[@]}"; do
     fi
 done
 
+# format 3 over the protocol carries the same changes as format 2
+for i in "${!v3sets[@]}"; do
+    # shellcheck disable=SC2086
+    "$PGBIN/pg_recvlogical" -d postgres --slot "v3_$i" --start --endpos "$end" --no-loop \
+        -f "$dir/v3.$i.out" ${v3sets[$i]} 2>"$dir/v3.$i.err" || fail "pg_recvlogical v3_$i: $(cat "$dir/v3.$i.err")"
+    if /usr/bin/python3 - "$dir/waljson.0.out" "$dir/v3.$i.out" <<'PY'
+import collections, json, sys
+v2 = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
+v3 = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8") if l.strip()]
+ops = {"I": "c", "U": "u", "D": "d", "T": "t"}
+want = collections.Counter(ops[e["action"]] for e in v2 if e["action"] in ops)
+got = collections.Counter(e["op"] for e in v3 if e.get("op") in ("c", "u", "d", "t"))
+assert want == got, (want, got)
+# the new rows, value by value (format 2 prints numbers and strings alike here)
+rows2 = [{c["name"]: c["value"] for c in e["columns"]} for e in v2 if e["action"] == "I" and e["table"] == "proto"]
+rows3 = [e["after"] for e in v3 if e.get("op") == "c" and e["source"]["table"] == "proto"]
+assert len(rows2) == len(rows3) == 50, (len(rows2), len(rows3))
+for a, b in zip(rows2, rows3):
+    assert a["id"] == b["id"] and a["t"] == b["t"] and a["j"] == json.dumps(b["j"], separators=(", ", ": ")), (a, b)
+print(sum(got.values()), "changes")
+PY
+    then ok "pg_recvlogical ${v3sets[$i]}: the same changes as format 2"; else fail "format 3 over the protocol (${v3sets[$i]})"; fi
+done
+
+# every message of every waljson output validates against its format's schema
+schema_ok=1
+for i in "${!sets[@]}"; do
+    case "${sets[$i]}" in
+        *"format-version=2"* | *"format-version "* | *"format-version") v=2 ;;
+        *) v=1 ;;
+    esac
+    /usr/bin/python3 tools/schema_check.py "$v" "$dir/waljson.$i.out" >"$dir/schema.$i.txt" || { schema_ok=0; cat "$dir/schema.$i.txt"; }
+done
+for i in "${!v3sets[@]}"; do
+    /usr/bin/python3 tools/schema_check.py 3 "$dir/v3.$i.out" >"$dir/schema.v3.$i.txt" || { schema_ok=0; cat "$dir/schema.v3.$i.txt"; }
+done
+if [ $schema_ok = 1 ]; then ok "every output validates against its format's JSON Schema"; else fail "JSON Schema"; fi
+
 # every output parses as a stream of strict JSON documents (format 1 chunks
 # joined by pg_recvlogical's newlines form whole documents again)
-if /usr/bin/python3 - "$dir"/waljson.*.out <<'PY'
+if /usr/bin/python3 - "$dir"/waljson.*.out "$dir"/v3.*.out <<'PY'
 import json, sys
 def reject(c):
     raise ValueError("non-standard constant " + c)
