@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Crash and resume through the replication protocol: a writer commits
-# numbered transactions (and rolls back others) while pg_recvlogical and
-# psycopg2's LogicalReplicationConnection each stream from a waljson slot;
+# numbered transactions (and rolls back others) while pg_recvlogical (format
+# 2) and psycopg2's LogicalReplicationConnection (format 3) each stream from a
+# waljson slot;
 # the server is killed with SIGKILL, later stopped with `-m immediate`, and
 # restarted each time; both clients reconnect and resume from their slot's
 # confirmed position. At the end every committed
@@ -25,7 +26,7 @@ sql "CREATE TABLE events (n int PRIMARY KEY)"
     -o format-version=2 -o include-transaction=0 2>"$dir/consumer.err" &
 consumer=$!
 
-# The same through psycopg2's LogicalReplicationConnection: it appends each
+# The same in format 3 through psycopg2's LogicalReplicationConnection: it appends each
 # message to a file and confirms its LSN only once written; on a lost
 # connection it reconnects (every second) and resumes from the slot.
 /usr/bin/python3 - "$dir/stream_py.out" <<'PY' 2>"$dir/consumer_py.err" &
@@ -36,7 +37,7 @@ while True:
         conn = psycopg2.connect(dbname="postgres", connection_factory=psycopg2.extras.LogicalReplicationConnection)
         cur = conn.cursor()
         cur.start_replication(slot_name="crash_py", decode=True, status_interval=1,
-                              options={"format-version": "2", "include-transaction": "0"})
+                              options={"format-version": "3", "include-transaction": "0", "include-relations": "0"})
         while True:
             msg = cur.read_message()
             if msg is None:
@@ -103,15 +104,14 @@ sql "INSERT INTO events VALUES (2000000)" # end marker
 
 # wait for the marker to arrive, then stop the consumers
 for f in stream.out stream_py.out; do
-    for _ in $(seq 1 300); do grep -q '"value":2000000' "$dir/$f" 2>/dev/null && break; sleep 0.2; done
+    for _ in $(seq 1 300); do grep -Eq '"value":2000000|"n":2000000' "$dir/$f" 2>/dev/null && break; sleep 0.2; done
 done
 kill "$consumer" "$consumer_py" 2>/dev/null
 wait "$consumer" "$consumer_py" 2>/dev/null
 
 check_stream() {
-    local client=$1 stream=$2 errlog=$3
-    grep -o '"action":"I","schema":"public","table":"events","columns":\[{"name":"n","type":"integer","value":[0-9]*' "$stream" \
-        | grep -o '[0-9]*$' >"$dir/received.txt"
+    local client=$1 stream=$2 errlog=$3 insert=$4
+    grep -o "$insert" "$stream" | grep -o '[0-9]*$' >"$dir/received.txt"
     echo "     $client: $(wc -l <"$dir/committed.txt") committed transactions, $(wc -l <"$dir/received.txt") inserts received," \
         "$(sort -n "$dir/received.txt" | uniq -d | wc -l) of them more than once"
     if [ -s "$errlog" ]; then ok "$client lost its connection and reconnected"; else fail "$client never lost its connection"; fi
@@ -129,8 +129,14 @@ check_stream() {
     fi
 }
 sql "SELECT n FROM events WHERE n < 1000000 ORDER BY n" >"$dir/committed.txt"
-check_stream pg_recvlogical "$dir/stream.out" "$dir/consumer.err"
-check_stream psycopg2 "$dir/stream_py.out" "$dir/consumer_py.err"
+check_stream pg_recvlogical "$dir/stream.out" "$dir/consumer.err" \
+    '"action":"I","schema":"public","table":"events","columns":\[{"name":"n","type":"integer","value":[0-9]*'
+check_stream "psycopg2 (format 3)" "$dir/stream_py.out" "$dir/consumer_py.err" '{"before":null,"after":{"n":[0-9]*'
+if /usr/bin/python3 tools/schema_check.py 3 "$dir/stream_py.out" >"$dir/schema.txt"; then
+    ok "the format-3 stream validates against its JSON Schema"
+else
+    fail "format 3 stream: $(head -3 "$dir/schema.txt")"
+fi
 grep -q "automatic recovery in progress" "$dir/cluster/server.log" \
     && ok "the server went through crash recovery" || fail "no crash recovery in the server log"
 # the SIGKILL above is ours; no other backend may die by a signal
