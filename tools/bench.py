@@ -45,6 +45,7 @@ def n(x):
 # name -> (plugin, peek function, options)
 CONFIGS = {
     "waljson v2": ("waljson", "text", ["format-version", "2"]),
+    "waljson v3": ("waljson", "text", ["format-version", "3"]),
     "wal2json v2": ("wal2json", "text", ["format-version", "2"]),
     "waljson v1": ("waljson", "text", ["format-version", "1", "write-in-chunks", "1"]),
     "wal2json v1": ("wal2json", "text", ["format-version", "1", "write-in-chunks", "1"]),
@@ -143,8 +144,8 @@ def main():
                 cur.execute("SELECT pg_create_logical_replication_slot(%s, %s)", (slot, plugin))
                 slots[cname] = slot
             recv_slots = {}
-            for fmt in ("v2", "v1"):
-                for plugin in ("waljson", "wal2json"):
+            for fmt in ("v2", "v1", "v3"):
+                for plugin in ("waljson", "wal2json") if fmt != "v3" else ("waljson",):
                     slot = f"recv_{plugin}_{fmt}"
                     cur.execute("SELECT pg_create_logical_replication_slot(%s, %s)", (slot, plugin))
                     recv_slots[(plugin, fmt)] = slot
@@ -182,6 +183,7 @@ def main():
                 opts = {
                     "v2": ["-o", "format-version=2"],
                     "v1": ["-o", "format-version=1", "-o", "write-in-chunks=1"],
+                    "v3": ["-o", "format-version=3"],
                     "": ["-o", "proto_version=1", "-o", "publication_names=bench_pub"],
                 }[fmt]
                 # Each run consumes its slot: run on copies, keep the fastest.
@@ -216,6 +218,8 @@ def main():
             w["ratio_v2"] = round(c["waljson v2"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             w["ratio_v1"] = round(c["waljson v1"]["min_s"] / c["wal2json v1"]["min_s"], 3)
             w["ratio_v2_to_pgoutput"] = round(c["waljson v2"]["min_s"] / c["pgoutput"]["min_s"], 3)
+            w["ratio_v3_to_v2"] = round(c["waljson v3"]["min_s"] / c["waljson v2"]["min_s"], 3)
+            w["ratio_v3_to_wal2json_v2"] = round(c["waljson v3"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             # The plugins' own cost: time above the floor (reading the WAL and
             # the reorder buffer, which every plugin pays alike).
             floor = c["floor (all filtered)"]["min_s"]
@@ -238,7 +242,8 @@ def main():
     print("ratios waljson / wal2json of min times (below 1 is faster); 'net' = time above the floor:")
     for w in results["workloads"]:
         print(f"  {w['name']:<26} v2 {w['ratio_v2']:.2f} (net {w['net_ratio_v2']:.2f})   v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f})"
-              f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}")
+              f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}"
+              f"   v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}")
 
 
 def print_workload(w):
@@ -247,7 +252,8 @@ def print_workload(w):
     for cname, c in w["configs"].items():
         print(f"  {cname:<22}{c['min_s']:>9.3f}{c['median_s']:>10.3f}{c['changes_per_s']:>12}{c['output_mb']:>9.1f}{c['output_mb_per_s']:>8.1f}")
     print(f"  ratio waljson/wal2json: v2 {w['ratio_v2']:.2f} (net of floor {w['net_ratio_v2']:.2f}), "
-          f"v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f}); waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}")
+          f"v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f}); waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}; "
+          f"v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}")
     r = w["pg_recvlogical_seconds"]
     print("  pg_recvlogical (walsender): " + ", ".join(f"{k} {v:.2f} s" for k, v in r.items()))
 
