@@ -107,9 +107,14 @@ impl Text {
         self.pad2(secs / 60 % 60);
         self.byte(b':');
         self.pad2(secs % 60);
-        let mut fraction = (time % 1_000_000) as u32;
-        if fraction != 0 {
-            let mut digits = 6;
+        self.fraction((time % 1_000_000) as u32);
+    }
+
+    /// `.ffffff` of microseconds without trailing zeros; nothing for 0.
+    #[inline(always)]
+    fn fraction(&mut self, micros: u32) {
+        if micros != 0 {
+            let (mut fraction, mut digits) = (micros, 6);
             while fraction.is_multiple_of(10) {
                 fraction /= 10;
                 digits -= 1;
@@ -280,19 +285,10 @@ pub fn iso8601_interval(out: &mut Vec<u8>, months: i32, days: i32, micros: i64) 
                 out.push(b'-');
             }
             let a = sec_us.unsigned_abs();
-            crate::json::push_u64(out, a / 1_000_000);
-            let mut fraction = a % 1_000_000;
-            if fraction != 0 {
-                let mut digits = 6;
-                while fraction.is_multiple_of(10) {
-                    fraction /= 10;
-                    digits -= 1;
-                }
-                out.push(b'.');
-                let text = fraction.to_string();
-                out.extend(std::iter::repeat_n(b'0', digits - text.len()));
-                out.extend_from_slice(text.as_bytes());
-            }
+            let mut t = Text::new();
+            t.number(a / 1_000_000, 1);
+            t.fraction((a % 1_000_000) as u32);
+            t.append_to(out);
             out.push(b'S');
         }
     }

@@ -342,6 +342,44 @@ impl<R: Render> std::fmt::Debug for Row<'_, R> {
     }
 }
 
+/// Test relations: a column.
+#[cfg(test)]
+pub fn test_column(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
+    ColumnMeta {
+        name: crate::json::string_owned(name.as_bytes()),
+        type_name: ty.into(),
+        typeoid: oid,
+        typmod: -1,
+        attnum,
+        ..Default::default()
+    }
+}
+
+/// Test relations: `public.t (a integer NOT NULL PRIMARY KEY, b text DEFAULT 'x')`
+/// (b at attnum 3: a column was dropped).
+#[cfg(test)]
+pub fn test_relation() -> RelMeta {
+    let mut a = test_column("a", "integer", 23, 1);
+    a.in_identity = true;
+    a.in_pk = true;
+    a.not_null = true;
+    let mut b = test_column("b", "text", 25, 3);
+    b.default = Some(crate::json::string_owned(b"'x'::text"));
+    RelMeta {
+        oid: 16384,
+        raw_schema: b"public".to_vec(),
+        raw_table: b"t".to_vec(),
+        schema: crate::json::string_owned(b"public"),
+        table: crate::json::string_owned(b"t"),
+        columns: vec![a, b],
+        has_identity_index: true,
+        has_pk: true,
+        replident_full: false,
+        replident_default: true,
+        replident: b'd',
+    }
+}
+
 /// Test rows: the JSON token of each live column, by index.
 #[cfg(test)]
 pub struct Tokens(pub &'static [&'static str]);

@@ -472,39 +472,10 @@ fn relation_record(rel: &RelMeta) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{ColumnMeta, Tokens, VecSink, Version};
-
-    fn col(name: &str, ty: &str, oid: u32, attnum: i16) -> ColumnMeta {
-        ColumnMeta {
-            name: json::string_owned(name.as_bytes()),
-            type_name: ty.into(),
-            typeoid: oid,
-            typmod: -1,
-            attnum,
-            ..Default::default()
-        }
-    }
+    use crate::format::{Tokens, VecSink, Version};
 
     fn rel() -> RelMeta {
-        let mut a = col("a", "integer", 23, 1);
-        a.in_identity = true;
-        a.in_pk = true;
-        a.not_null = true;
-        let mut b = col("b", "text", 25, 3);
-        b.default = Some(json::string_owned(b"'x'::text"));
-        RelMeta {
-            oid: 16384,
-            raw_schema: b"public".to_vec(),
-            raw_table: b"t".to_vec(),
-            schema: json::string_owned(b"public"),
-            table: json::string_owned(b"t"),
-            columns: vec![a, b],
-            has_identity_index: true,
-            has_pk: true,
-            replident_full: false,
-            replident_default: true,
-            replident: b'd',
-        }
+        crate::format::test_relation()
     }
 
     fn v3(o: Options) -> V3 {

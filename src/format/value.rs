@@ -104,16 +104,18 @@ pub struct Wal2json {
     pub domains_as_base: bool,
 }
 
-impl Wal2json {
-    fn int(&self, out: &mut Vec<u8>, v: i64) {
-        if self.numbers_as_string {
-            out.push(b'"');
-            json::push_i64(out, v);
-            out.push(b'"');
-        } else {
-            json::push_i64(out, v);
-        }
+/// An integer, quoted with numeric-data-types-as-string.
+fn int(out: &mut Vec<u8>, v: i64, quoted: bool) {
+    if quoted {
+        out.push(b'"');
+        json::push_i64(out, v);
+        out.push(b'"');
+    } else {
+        json::push_i64(out, v);
     }
+}
+
+impl Wal2json {
 
     /// A numeric type's output text.
     fn number(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), NotANumber> {
@@ -159,7 +161,7 @@ impl ValueStyle for Wal2json {
     #[inline(always)]
     fn write(&self, out: &mut Vec<u8>, v: Scalar<'_>) -> Result<bool, NotANumber> {
         match v {
-            Scalar::Int(i) => self.int(out, i),
+            Scalar::Int(i) => int(out, i, self.numbers_as_string),
             Scalar::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
             Scalar::Text(s) => json::string(out, s),
             Scalar::Numeric(payload) => return Ok(self.numeric(out, payload)),
@@ -235,15 +237,6 @@ pub struct Typed {
 }
 
 impl Typed {
-    fn int(&self, out: &mut Vec<u8>, v: i64) {
-        if self.numbers_as_string {
-            out.push(b'"');
-            json::push_i64(out, v);
-            out.push(b'"');
-        } else {
-            json::push_i64(out, v);
-        }
-    }
 
     /// A number's text (digits, or NaN / Infinity / -Infinity). A float's
     /// `-0` is a string too: as a JSON number, readers (jsonb among them)
@@ -307,7 +300,7 @@ impl ValueStyle for Typed {
         use crate::datetime;
         let done = match v {
             Scalar::Int(i) => {
-                self.int(out, i);
+                int(out, i, self.numbers_as_string);
                 true
             }
             Scalar::Bool(b) => {
