@@ -3,7 +3,8 @@
 # than PostgreSQL's 1 GB message limit.
 #  1. write-in-chunks through pg_recvlogical: every row arrives (count and
 #     id sum checked) and the walsender's private memory stays bounded;
-#  2. format-version 2: the same, bounded;
+#  2. format-version 2 and format-version 3: the same, bounded (the first
+#     messages of each checked against the format's JSON Schema);
 #  3. format-version 1 without write-in-chunks: a clear ERROR whose HINT
 #     names write-in-chunks and format-version 2, never an allocator error;
 #  4. the same transaction with every change filtered out, with a 5 s
@@ -21,7 +22,7 @@ checkpoint_timeout = '30min'" start_cluster huge "${1:-}"
 
 sql "CREATE TABLE big (id bigint PRIMARY KEY, payload text)"
 sql "CREATE TABLE marker (id int)"
-for slot in chunks v2 nochunks filtered; do
+for slot in chunks v2 v3 nochunks filtered; do
     "$PGBIN/pg_recvlogical" -d postgres --slot "$slot" --create-slot -P waljson
 done
 start=$(date +%s)
@@ -52,11 +53,16 @@ stream() {
     sample_memory "$app" "$dir/$slot.mem" &
     local sampler=$!
     PGAPPNAME=$app "$PGBIN/pg_recvlogical" -d postgres --slot "$slot" --start --endpos "$end" --no-loop -f - "$@" \
-        2>"$dir/$slot.err" | LC_ALL=C awk -v out="$dir/$slot.count" '
+        2>"$dir/$slot.err" | LC_ALL=C awk -v out="$dir/$slot.count" -v sample="$dir/$slot.sample" '
             { bytes += length($0) + 1 }
+            NR <= 2000 { print > sample }
             /"(kind|action)":"(insert|I)"/ && /"table":"big"/ {
                 n++
                 if (match($0, /"(value|columnvalues)":\[?[0-9]+/)) { v = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", v); sum += v }
+            }
+            /^\{"before":null,"after":\{"id":/ && /"op":"c"/ && /"table":"big"/ {
+                n++
+                if (match($0, /"after":\{"id":[0-9]+/)) { v = substr($0, RSTART, RLENGTH); gsub(/[^0-9]/, "", v); sum += v }
             }
             END { printf "%d %.0f %d\n", n, sum, bytes > out }'
     local status=${PIPESTATUS[0]}
@@ -90,6 +96,17 @@ echo "     ($(($(date +%s) - t)) s)"
 t=$(date +%s)
 if stream v2 waljson_v2 -o format-version=2; then check_stream v2 "format 2"; else fail "format 2: $(cat "$dir/v2.err")"; fi
 echo "     ($(($(date +%s) - t)) s)"
+
+t=$(date +%s)
+if stream v3 waljson_v3 -o format-version=3 -o include-relations=0; then check_stream v3 "format 3"; else fail "format 3: $(cat "$dir/v3.err")"; fi
+echo "     ($(($(date +%s) - t)) s)"
+for v in 2 3; do
+    if /usr/bin/python3 tools/schema_check.py "$v" "$dir/v$v.sample" >"$dir/v$v.schema"; then
+        ok "format $v: the first messages validate against the JSON Schema ($(cat "$dir/v$v.schema"))"
+    else
+        fail "format $v: $(head -3 "$dir/v$v.schema")"
+    fi
+done
 
 t=$(date +%s)
 # Output discarded: only the error matters (and a one-line document of
