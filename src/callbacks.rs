@@ -265,7 +265,7 @@ impl<F: Format> Session<F> {
     /// unwinds the level too, so the session's settings always come back.
     unsafe fn fix_settings(&mut self) {
         let settings = self.format.settings();
-        if settings.is_empty() || self.settings_level.is_some() {
+        if settings.is_empty() {
             return;
         }
         self.settings_level = Some(pg_sys::NewGUCNestLevel());

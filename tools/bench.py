@@ -15,7 +15,9 @@ pgoutput cover the walsender path.
 Results: a table on stdout and a JSON file (BENCH_OUT, default
 target/bench/results.json) for comparing runs.
 
-Sizes scale with BENCH_SCALE (default 1.0 = the sizes in the issue).
+Sizes scale with BENCH_SCALE (default 1.0 = the sizes in the issue);
+BENCH_ONLY=mixed runs only the workloads whose names contain one of its
+comma-separated words.
 """
 import datetime
 import json
@@ -35,6 +37,8 @@ PGBIN = subprocess.check_output([PG_CONFIG, "--bindir"], text=True).strip()
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 REPS = int(os.environ.get("BENCH_REPS", "5"))
 RECV_REPS = max(1, min(3, REPS))
+# BENCH_ONLY=mixed,wide: only the workloads whose names contain one of these.
+ONLY = [w for w in os.environ.get("BENCH_ONLY", "").split(",") if w]
 OUT = os.environ.get("BENCH_OUT", os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "bench", "results.json"))
 
 
@@ -135,6 +139,8 @@ def main():
         # holding it in memory with a large work_mem cost more (a page fault
         # per fresh page), for every plugin.
         for wname, ddl, statements in WORKLOADS:
+            if ONLY and not any(o in wname for o in ONLY):
+                continue
             cur.execute(ddl)
             cur.execute("DROP PUBLICATION IF EXISTS bench_pub")
             cur.execute("CREATE PUBLICATION bench_pub FOR ALL TABLES")

@@ -8,7 +8,7 @@ SELECT 'init' FROM pg_create_logical_replication_slot('waljson_slot', 'waljson')
 SELECT 'm' FROM pg_logical_emit_message(false, 'nul', '\x610062'::bytea);
 SELECT 'm' FROM pg_logical_emit_message(false, 'bad', '\x61ff62e282'::bytea);
 SELECT 'm' FROM pg_logical_emit_message(true, 'ok', convert_to('日本', 'UTF8'));
-SELECT data, json_typeof(data::json) FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, 'format-version', '2', 'include-transaction', '0');
+SELECT data, json_typeof(data::json) FROM w('format-version', '2', 'include-transaction', '0') AS data;
 SELECT pg_drop_replication_slot('waljson_slot');
 
 -- message-content-encoding=base64 or hex: the payload's bytes, exactly,
