@@ -161,10 +161,7 @@ impl Format for V3 {
     fn begin(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>) {
         if self.o.include_transaction {
             let out = sink.buf();
-            out.extend_from_slice(b"{\"status\":\"BEGIN\",\"id\":");
-            out.extend_from_slice(txn.fmt.id(&txn.info));
-            out.extend_from_slice(b",\"ts_ms\":");
-            json::push_i64(out, unix_ms(txn.info.commit_time));
+            status_head(out, b"BEGIN", txn);
             out.push(b'}');
             sink.send(Piece::Whole);
         }
@@ -173,10 +170,7 @@ impl Format for V3 {
     fn commit(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, _commit_lsn: u64) {
         if self.o.include_transaction {
             let out = sink.buf();
-            out.extend_from_slice(b"{\"status\":\"END\",\"id\":");
-            out.extend_from_slice(txn.fmt.id(&txn.info));
-            out.extend_from_slice(b",\"ts_ms\":");
-            json::push_i64(out, unix_ms(txn.info.commit_time));
+            status_head(out, b"END", txn);
             out.extend_from_slice(b",\"event_count\":");
             json::push_u64(out, txn.fmt.events);
             out.extend_from_slice(b",\"data_collections\":[");
@@ -256,6 +250,16 @@ impl Format for V3 {
         out.push(b'}');
         sink.send(Piece::Whole);
     }
+}
+
+/// `{"status":..,"id":..,"ts_ms":..` of a BEGIN or END event.
+fn status_head(out: &mut Vec<u8>, status: &[u8], txn: &mut Txn<Counts>) {
+    out.extend_from_slice(b"{\"status\":\"");
+    out.extend_from_slice(status);
+    out.extend_from_slice(b"\",\"id\":");
+    out.extend_from_slice(txn.fmt.id(&txn.info));
+    out.extend_from_slice(b",\"ts_ms\":");
+    json::push_i64(out, unix_ms(txn.info.commit_time));
 }
 
 /// Unix milliseconds of a PostgreSQL timestamp.
