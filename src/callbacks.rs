@@ -108,6 +108,20 @@ unsafe fn database_name(is_init: bool) -> Vec<u8> {
     name
 }
 
+/// What format `F` needs to know of the database; the names only when it
+/// prints them (reading the database's name may take a transaction).
+///
+/// # Safety
+/// `ctx` is the decoding context being started.
+unsafe fn env<F: Format>(ctx: *mut pg_sys::LogicalDecodingContext, is_init: bool) -> Env {
+    let mut env = Env { utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32, ..Env::default() };
+    if F::NAMES_SOURCE {
+        env.slot = CStr::from_ptr((*(*ctx).slot).data.name.data.as_ptr()).to_bytes().to_vec();
+        env.database = database_name(is_init);
+    }
+    env
+}
+
 #[pgrx::pg_guard]
 pub unsafe extern "C-unwind" fn startup(
     ctx: *mut pg_sys::LogicalDecodingContext,
@@ -119,13 +133,8 @@ pub unsafe extern "C-unwind" fn startup(
 
     let items = option_items((*ctx).output_plugin_options);
     let opts = Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))).unwrap_or_else(|e| option_error(e));
-    let env = Env {
-        utf8_db: pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32,
-        slot: CStr::from_ptr((*(*ctx).slot).data.name.data.as_ptr()).to_bytes().to_vec(),
-        database: database_name(is_init),
-    };
     crate::relation::register_callbacks();
-    let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env));
+    let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env::<F>(ctx, is_init)));
     // The State is dropped when the decoding context's memory is deleted,
     // whether decoding ends normally or with an ERROR.
     let ptr = PgMemoryContexts::For((*ctx).context).leak_and_drop_on_delete(state);

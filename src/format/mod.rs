@@ -149,6 +149,9 @@ pub trait Format: Sized {
     type Txn: Default;
     /// How the format writes values.
     type Style: ValueStyle;
+    /// The format prints the slot's and the database's names (`Env`): only
+    /// then does startup look the database's name up.
+    const NAMES_SOURCE: bool = false;
 
     /// Builds the format for a session: the one place where options that
     /// concern this format are checked and resolved.

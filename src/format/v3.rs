@@ -108,6 +108,7 @@ impl Format for V3 {
     type Rel = Rel;
     type Txn = Counts;
     type Style = Typed;
+    const NAMES_SOURCE: bool = true;
 
     fn new(o: &Options, env: &Env) -> Result<V3, OptionError> {
         let mut source_head = b"\"source\":{\"version\":".to_vec();
