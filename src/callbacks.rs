@@ -12,6 +12,7 @@ use crate::format::{
 };
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::output::Output;
+use crate::publication::{self, Publisher, Verdict};
 use crate::relation::RelationCache;
 use crate::tuple::Rows;
 use crate::txn::Txns;
@@ -26,6 +27,8 @@ use std::ffi::CStr;
 pub struct Session<F: Format> {
     opts: Options,
     format: F,
+    /// Decides what is published of each relation (cached in `cache`).
+    publisher: Publisher,
     cache: RelationCache<F::Rel>,
     txns: Txns<F::Txn>,
     output: Output,
@@ -231,7 +234,24 @@ impl<F: Format> Session<F> {
     /// `ctx` is the decoding context being started.
     unsafe fn new(ctx: *mut pg_sys::LogicalDecodingContext, opts: Options, env: &Env) -> Self {
         let format = F::new(&opts, env).unwrap_or_else(|e| option_error(e));
+        if opts.publication_names.is_some() {
+            if cfg!(any(feature = "pg13", feature = "pg14")) {
+                option_error(OptionError {
+                    kind: ErrorKind::FeatureNotSupported,
+                    message: "waljson: publication-names needs PostgreSQL 15 or later".into(),
+                    hint: Some("Use add-tables, filter-tables and actions to choose what is written.".into()),
+                });
+            }
+            if opts.partition_root {
+                option_error(OptionError {
+                    kind: ErrorKind::InvalidParameterValue,
+                    message: "waljson: partition-root cannot be combined with publication-names".into(),
+                    hint: Some("With publications, a partition's changes are published as its root when the publication has publish_via_partition_root.".into()),
+                });
+            }
+        }
         Session {
+            publisher: Publisher::new(opts.partition_root, opts.publication_names.as_deref()),
             format,
             cache: RelationCache::new((*ctx).context),
             txns: Txns::new(opts.include_timestamp),
@@ -253,7 +273,13 @@ impl<F: Format> Session<F> {
     unsafe fn begin(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
         self.fix_settings();
         let t = self.txns.begin(txn);
+        // Without empty transactions, the opening waits for the first thing
+        // written in the transaction (as pgoutput's deferred BEGIN).
+        if !self.opts.include_empty_transaction {
+            self.output.start_capture();
+        }
         self.format.begin(&mut self.output.sink(ctx), t);
+        self.output.end_capture();
     }
 
     unsafe fn commit(
@@ -262,9 +288,14 @@ impl<F: Format> Session<F> {
         txn: *mut pg_sys::ReorderBufferTXN,
         commit_lsn: pg_sys::XLogRecPtr,
     ) {
-        compat::update_progress(ctx, &mut self.progress, true);
         let mut t = self.txns.end(txn);
-        self.format.commit(&mut self.output.sink(ctx), &mut t, commit_lsn);
+        // Nothing was written: the transaction is left out, and its progress
+        // is still reported so the client can confirm past it.
+        let skipped = self.output.discard_held();
+        compat::update_progress(ctx, &mut self.progress, true, skipped);
+        if !skipped {
+            self.format.commit(&mut self.output.sink(ctx), &mut t, commit_lsn);
+        }
         self.restore_settings();
     }
 
@@ -306,7 +337,7 @@ impl<F: Format> Session<F> {
         relation: pg_sys::Relation,
         change: *mut pg_sys::ReorderBufferChange,
     ) {
-        compat::update_progress(ctx, &mut self.progress, false);
+        compat::update_progress(ctx, &mut self.progress, false, false);
         #[cfg(feature = "fault-injection")]
         if self.opts.fault_panic_on_change {
             panic!("waljson: injected failure in the change callback (waljson-test-panic)");
@@ -314,16 +345,37 @@ impl<F: Format> Session<F> {
         let Some(kind) = change_kind(change).filter(|&k| self.opts.actions.wants(k)) else { return };
         let old_cxt = pg_sys::MemoryContextSwitchTo(self.change_cxt);
         let format = &self.format;
-        let entry = self.cache.get(relation, |meta| format.relation(meta));
-        if self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
-            let t: &mut Txn<F::Txn> = self.txns.get(txn);
-            let sink = &mut self.output.sink(ctx);
+        let entry = self.cache.get(relation, &mut self.publisher, |meta| format.relation(meta));
+        if entry.decision.actions.wants(kind) && self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
             // SAFETY: the change and its tuples belong to this callback.
-            let written = self.rows.with_change(relation, entry, change, kind, format.style(), |c| {
-                format.change(sink, t, c, &entry.fmt)
-            });
-            if let Err(Skipped(warning)) | Ok(Some(warning)) = written {
-                pgrx::warning!("{}", warning);
+            self.rows.deform(relation, entry, change);
+            let kind = match &entry.decision.filter {
+                None => Some(kind),
+                Some(filter) => {
+                    let (new, old) = self.rows.values();
+                    match publication::verdict(filter, kind, new, old, &entry.attlens) {
+                        Verdict::Drop => None,
+                        Verdict::Keep => Some(kind),
+                        Verdict::AsDelete => {
+                            self.rows.drop_new();
+                            Some(ChangeKind::Delete)
+                        }
+                        Verdict::AsInsert => {
+                            self.rows.drop_old();
+                            Some(ChangeKind::Insert)
+                        }
+                    }
+                }
+            };
+            if let Some(kind) = kind {
+                let t: &mut Txn<F::Txn> = self.txns.get(txn);
+                let sink = &mut self.output.sink(ctx);
+                let written = self.rows.with_change(entry, kind, (*change).lsn, format.style(), |c| {
+                    format.change(sink, t, c, &entry.fmt)
+                });
+                if let Err(Skipped(warning)) | Ok(Some(warning)) = written {
+                    pgrx::warning!("{}", warning);
+                }
             }
         }
         pg_sys::MemoryContextSwitchTo(old_cxt);
@@ -337,17 +389,27 @@ impl<F: Format> Session<F> {
         relations: &[pg_sys::Relation],
         lsn: pg_sys::XLogRecPtr,
     ) {
-        compat::update_progress(ctx, &mut self.progress, false);
+        compat::update_progress(ctx, &mut self.progress, false, false);
         if !self.opts.actions.truncate || !self.format.writes_truncate() {
             return;
         }
         let old_cxt = pg_sys::MemoryContextSwitchTo(self.change_cxt);
         let (format, t) = (&self.format, self.txns.get(txn));
+        // A relation reported as its root (partition-root) is written once.
+        let mut written: Vec<pg_sys::Oid> = Vec::new();
         for &rel in relations {
-            let entry = self.cache.get(rel, |meta| format.relation(meta));
-            if self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
-                format.truncate(&mut self.output.sink(ctx), t, lsn, &entry.meta, &entry.fmt);
+            let entry = self.cache.get(rel, &mut self.publisher, |meta| format.relation(meta));
+            let d = &entry.decision;
+            // With publications, a partition published as its ancestor is
+            // not truncated on its own (pgoutput).
+            if !d.actions.truncate || (self.opts.publication_names.is_some() && d.target != (*rel).rd_id) {
+                continue;
             }
+            if written.contains(&d.target) || !self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
+                continue;
+            }
+            written.push(d.target);
+            format.truncate(&mut self.output.sink(ctx), t, lsn, &entry.meta, &entry.fmt);
         }
         pg_sys::MemoryContextSwitchTo(old_cxt);
         reset_if_used(self.change_cxt);
@@ -359,7 +421,7 @@ impl<F: Format> Session<F> {
         txn: *mut pg_sys::ReorderBufferTXN,
         m: &Message<'_>,
     ) {
-        compat::update_progress(ctx, &mut self.progress, false);
+        compat::update_progress(ctx, &mut self.progress, false, false);
         if !self.opts.prefixes.wants(m.prefix) {
             return;
         }

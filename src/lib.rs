@@ -27,6 +27,8 @@ mod numeric;
 #[cfg(not(test))]
 mod output;
 #[cfg(not(test))]
+mod publication;
+#[cfg(not(test))]
 mod relation;
 #[cfg(not(test))]
 mod tuple;

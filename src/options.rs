@@ -43,6 +43,13 @@ pub struct Options {
     /// Format 3: written in place of an unchanged TOAST value (None: the
     /// column is left out and listed in `unchanged_toast`).
     pub unchanged_toast_placeholder: Option<Vec<u8>>,
+    /// wal2json 2.7: false suppresses transactions that write nothing.
+    pub include_empty_transaction: bool,
+    /// wal2json 2.7: a partition's changes are reported as its root's.
+    pub partition_root: bool,
+    /// pgoutput's `publication_names`: what is published is decided by these
+    /// publications (None: every table, as in wal2json).
+    pub publication_names: Option<Vec<Vec<u8>>>,
     pub actions: Actions,
     pub tables: TableFilter,
     pub prefixes: PrefixFilter,
@@ -78,6 +85,9 @@ impl Default for Options {
             include_relations: true,
             binary_encoding: BinaryEncoding::Hex,
             unchanged_toast_placeholder: None,
+            include_empty_transaction: true,
+            partition_root: false,
+            publication_names: None,
             actions: Actions::default(),
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
@@ -261,6 +271,8 @@ const FLAGS: &[(&str, FlagField)] = &[
     ("write-in-chunks", |o| &mut o.write_in_chunks),
     ("include-truncate", |o| &mut o.include_truncate),
     ("include-relations", |o| &mut o.include_relations),
+    ("include-empty-transaction", |o| &mut o.include_empty_transaction),
+    ("partition-root", |o| &mut o.partition_root),
 ];
 
 /// A boolean option's value; given without a value it means true.
@@ -317,6 +329,7 @@ impl Options {
                 return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
             }
             "format-version" => self.format = format_version(name, value)?,
+            "publication-names" => self.publication_names = Some(publication_names(name, value)?),
             "actions" => {
                 if let Some(v) = value {
                     self.actions = actions(name, v)?;
@@ -355,6 +368,92 @@ impl Options {
             }
         }
         Ok(())
+    }
+}
+
+/// `publication-names`: a comma list of names read as PostgreSQL reads
+/// pgoutput's `publication_names` (SplitIdentifierString): unquoted names
+/// are down-cased, `"Quoted"` ones kept (`""` inside is a quote).
+fn publication_names(name: &str, value: Option<&[u8]>) -> Result<Vec<Vec<u8>>, OptionError> {
+    let v = value.ok_or_else(|| OptionError::bad_value(name, b"(null)"))?;
+    identifier_list(v).ok_or_else(|| {
+        let mut e = OptionError::new(ErrorKind::InvalidName, format!("invalid {name} syntax: \"{}\"", String::from_utf8_lossy(v)));
+        e.hint = Some("Give a comma-separated list of publication names; quote a name with double quotes to keep its case or a comma.".into());
+        e
+    })
+}
+
+/// PostgreSQL's identifier names are at most NAMEDATALEN - 1 bytes.
+const NAME_MAX: usize = 63;
+
+/// SplitIdentifierString(value, ','): None for a syntax error.
+pub fn identifier_list(v: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut names = Vec::new();
+    let mut i = 0;
+    let skip_space = |i: &mut usize| {
+        while *i < v.len() && is_space(v[*i]) {
+            *i += 1;
+        }
+    };
+    skip_space(&mut i);
+    if i == v.len() {
+        return Some(names);
+    }
+    loop {
+        let mut name = Vec::new();
+        if v[i] == b'"' {
+            i += 1;
+            loop {
+                match v.get(i) {
+                    None => return None,
+                    Some(b'"') if v.get(i + 1) == Some(&b'"') => {
+                        name.push(b'"');
+                        i += 2;
+                    }
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        name.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            if name.is_empty() {
+                return None;
+            }
+        } else {
+            let start = i;
+            while i < v.len() && v[i] != b',' && !is_space(v[i]) {
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            name = v[start..i].to_ascii_lowercase();
+        }
+        if name.len() > NAME_MAX {
+            // truncate_identifier: cut at a character boundary.
+            let mut n = NAME_MAX;
+            while n > 0 && (name[n] & 0xC0) == 0x80 {
+                n -= 1;
+            }
+            name.truncate(n);
+        }
+        names.push(name);
+        skip_space(&mut i);
+        match v.get(i) {
+            None => return Some(names),
+            Some(b',') => {
+                i += 1;
+                skip_space(&mut i);
+                if i == v.len() {
+                    return None;
+                }
+            }
+            Some(_) => return None,
+        }
     }
 }
 
@@ -539,5 +638,35 @@ mod tests {
         assert_eq!(o.prefixes.filter, vec![b"a\\,b".to_vec(), b"c".to_vec()]);
         let o = parse(&[("filter-origins", Some("1,2")), ("filter-origins", Some("3"))]).unwrap();
         assert_eq!(o.filter_origins, vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn wal2json_27_options() {
+        let o = parse(&[]).unwrap();
+        assert!(o.include_empty_transaction && !o.partition_root);
+        let o = parse(&[("include-empty-transaction", Some("0")), ("partition_root", Some("on"))]).unwrap();
+        assert!(!o.include_empty_transaction && o.partition_root);
+        let e = parse(&[("partition-root", Some("2"))]).unwrap_err();
+        assert_eq!(e.message, "could not parse value \"2\" for parameter \"partition-root\"");
+    }
+
+    #[test]
+    fn publication_name_lists() {
+        let names = |s: &str| identifier_list(s.as_bytes()).map(|v| v.into_iter().map(|n| String::from_utf8(n).unwrap()).collect::<Vec<_>>());
+        assert_eq!(names(""), Some(vec![]));
+        assert_eq!(names(" p "), Some(vec!["p".into()]));
+        assert_eq!(names("P1, p2"), Some(vec!["p1".into(), "p2".into()]));
+        assert_eq!(names("\"Mixed Case\",\"a,b\",\"q\"\"x\""), Some(vec!["Mixed Case".into(), "a,b".into(), "q\"x".into()]));
+        for bad in ["a,", ",a", "a b", "\"open", "\"\"", "a,,b"] {
+            assert_eq!(names(bad), None, "{bad:?}");
+        }
+        assert_eq!(names(&"x".repeat(70)).unwrap()[0].len(), 63);
+        let o = parse(&[("publication_names", Some("a, \"B\""))]).unwrap();
+        assert_eq!(o.publication_names, Some(vec![b"a".to_vec(), b"B".to_vec()]));
+        let e = parse(&[("publication-names", Some("a b"))]).unwrap_err();
+        assert_eq!(e.message, "invalid publication-names syntax: \"a b\"");
+        assert_eq!(e.kind, ErrorKind::InvalidName);
+        let e = parse(&[("publication-names", None)]).unwrap_err();
+        assert_eq!(e.message, "could not parse value \"(null)\" for parameter \"publication-names\"");
     }
 }

@@ -25,6 +25,11 @@ pub struct Output {
     since_reset: usize,
     /// What the open message (if any) is called in an oversize ERROR.
     open: Option<&'static Oversize>,
+    /// A transaction's opening pieces, held back until something else is
+    /// written in it (include-empty-transaction=0): dropped if nothing is.
+    held: Option<Vec<(Piece, Vec<u8>)>>,
+    /// Pieces sent now are held (the transaction's opening is being written).
+    capturing: bool,
 }
 
 impl Output {
@@ -42,7 +47,27 @@ impl Output {
             ),
             since_reset: 0,
             open: None,
+            held: None,
+            capturing: false,
         }
+    }
+
+    /// Holds back what is sent until `end_capture`, and then until the next
+    /// piece sent (which releases them first) or `discard_held`.
+    pub fn start_capture(&mut self) {
+        self.held = Some(Vec::new());
+        self.capturing = true;
+    }
+
+    pub fn end_capture(&mut self) {
+        self.capturing = false;
+    }
+
+    /// Drops the held pieces; true if there were any held (nothing was
+    /// written since `start_capture`).
+    pub fn discard_held(&mut self) -> bool {
+        self.capturing = false;
+        self.held.take().is_some()
     }
 
     /// The sink for one callback.
@@ -69,6 +94,20 @@ impl Sink for OutSink<'_> {
     }
 
     fn send(&mut self, piece: Piece) {
+        if self.out.capturing {
+            let bytes = self.out.buf.clone();
+            self.out.held.get_or_insert_with(Vec::new).push((piece, bytes));
+            return;
+        }
+        if let Some(held) = self.out.held.take() {
+            let current = std::mem::take(&mut self.out.buf);
+            for (p, bytes) in held {
+                self.out.buf = bytes;
+                // SAFETY: as below; the held pieces open what follows.
+                unsafe { self.write(p) }
+            }
+            self.out.buf = current;
+        }
         // SAFETY: `ctx` is the current callback's (see `Output::sink`); a
         // format opens a message before it appends to or closes it.
         unsafe { self.write(piece) }
@@ -78,7 +117,7 @@ impl Sink for OutSink<'_> {
 impl OutSink<'_> {
     unsafe fn write(&mut self, piece: Piece) {
         let ctx = self.ctx;
-        let Output { buf, writes_cxt, since_reset, open } = &mut *self.out;
+        let Output { buf, writes_cxt, since_reset, open, .. } = &mut *self.out;
         let bytes = &buf[..];
         match piece {
             Piece::Whole | Piece::Open(_) => {

@@ -13,6 +13,7 @@ use crate::datum::{decoding_of, output_function_info, ArrayElem};
 use crate::format::ValueKind;
 use crate::format::{ColumnMeta, RelMeta};
 use crate::json;
+use crate::publication::{self, Decision, Publisher};
 use pgrx::pg_sys;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -57,6 +58,15 @@ unsafe extern "C-unwind" fn syscache_callback(_arg: pg_sys::Datum, _cacheid: i32
     PENDING.with(|p| p.borrow_mut().all = true);
 }
 
+#[pgrx::pg_guard]
+unsafe extern "C-unwind" fn publication_callback(_arg: pg_sys::Datum, _cacheid: i32, _hash: u32) {
+    // A publication, its tables or its schemas changed: what is published
+    // may have changed for any relation.
+    publication::PUBLICATIONS_STALE.store(true, Relaxed);
+    PENDING_ANY.store(true, Relaxed);
+    PENDING.with(|p| p.borrow_mut().all = true);
+}
+
 /// Registers the invalidation callbacks once per backend (they cannot be
 /// unregistered, and PostgreSQL allows only a few per backend).
 pub fn register_callbacks() {
@@ -76,6 +86,9 @@ pub fn register_callbacks() {
             Some(syscache_callback),
             pg_sys::Datum::from(0),
         );
+        for cache in crate::compat::PUBLICATION_CACHES {
+            pg_sys::CacheRegisterSyscacheCallback(*cache as i32, Some(publication_callback), pg_sys::Datum::from(0));
+        }
     }
 }
 
@@ -95,6 +108,10 @@ pub struct ColumnRuntime {
 
 /// A relation as the session writes it; `R` is the format's own data.
 pub struct RelEntry<R> {
+    /// What is published of it, and as which relation (`meta` describes that one).
+    pub decision: Decision,
+    /// Attribute lengths of the changed relation's tuples (for the row filter).
+    pub attlens: Vec<i16>,
     pub meta: RelMeta,
     pub columns: Vec<ColumnRuntime>,
     pub natts: usize,
@@ -158,7 +175,12 @@ impl<R> RelationCache<R> {
     ///
     /// # Safety
     /// `rel` is the open relation handed to the current callback.
-    pub unsafe fn get(&mut self, rel: pg_sys::Relation, format_data: impl FnOnce(&RelMeta) -> R) -> &RelEntry<R> {
+    pub unsafe fn get(
+        &mut self,
+        rel: pg_sys::Relation,
+        publisher: &mut Publisher,
+        format_data: impl FnOnce(&RelMeta) -> R,
+    ) -> &RelEntry<R> {
         self.apply_invalidations();
         let relid = (*rel).rd_id;
         let natts = (*(*rel).rd_att).natts as usize;
@@ -172,7 +194,7 @@ impl<R> RelationCache<R> {
         if let Some(old) = self.entries.remove(&relid) {
             pg_sys::MemoryContextDelete(old.mcxt);
         }
-        let entry = build(rel, self.parent, format_data);
+        let entry = build(rel, self.parent, publisher, format_data);
         self.entries.entry(relid).or_insert(entry)
     }
 }
@@ -245,7 +267,16 @@ unsafe fn type_facts(typoid: pg_sys::Oid) -> (Vec<u8>, Option<(pg_sys::Oid, i32)
     (typname, base)
 }
 
-unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_data: impl FnOnce(&RelMeta) -> R) -> RelEntry<R> {
+/// Builds the entry of the changed relation `changed`: what is published
+/// of it, described as the relation it is reported as (itself, or a
+/// partition's ancestor), with each column pointing into the changed
+/// relation's tuples.
+unsafe fn build<R>(
+    changed: pg_sys::Relation,
+    parent: pg_sys::MemoryContext,
+    publisher: &mut Publisher,
+    format_data: impl FnOnce(&RelMeta) -> R,
+) -> RelEntry<R> {
     let mcxt = pg_sys::AllocSetContextCreateExtended(
         parent,
         c"waljson relation".as_ptr(),
@@ -253,6 +284,21 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
         pg_sys::ALLOCSET_SMALL_INITSIZE as usize,
         pg_sys::ALLOCSET_DEFAULT_MAXSIZE as usize,
     );
+    let decision = publisher.decide(changed, mcxt);
+    let changed_desc = (*changed).rd_att;
+    let changed_natts = (*changed_desc).natts as usize;
+    let attlens = (0..changed_natts).map(|i| (*compat::attr(changed_desc, i)).attlen).collect();
+    let rel = if decision.target == (*changed).rd_id {
+        changed
+    } else {
+        let r = pg_sys::RelationIdGetRelation(decision.target);
+        if r.is_null() {
+            pgrx::error!("waljson: could not open relation with OID {}", decision.target.to_u32());
+        }
+        r
+    };
+    // For each column of the reported relation, where it is in the changed one's tuples.
+    let positions = if rel == changed { None } else { Some(publication::attribute_map(changed_desc, (*rel).rd_att)) };
     let form = (*rel).rd_rel;
     let raw_schema = cstr_bytes(pg_sys::get_namespace_name((*form).relnamespace));
     let raw_table = cstr_bytes((*form).relname.data.as_ptr());
@@ -281,9 +327,16 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
     let mut columns = Vec::with_capacity(natts);
     for i in 0..natts {
         let att = compat::attr(desc, i);
-        if (*att).attisdropped || (*att).attnum <= 0 {
+        if (*att).attisdropped || (*att).attnum <= 0 || !decision.columns.includes(att) {
             continue;
         }
+        let att_index = match &positions {
+            None => i,
+            Some(map) => match map[i] {
+                Some(j) => j,
+                None => continue,
+            },
+        };
         let typoid = (*att).atttypid;
         let raw_name = cstr_bytes((*att).attname.data.as_ptr());
         let type_name = cstr_bytes(pg_sys::format_type_with_typemod(typoid, (*att).atttypmod));
@@ -321,7 +374,7 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
             None => (None, None),
         };
         columns.push(ColumnRuntime {
-            att_index: i,
+            att_index,
             attlen: (*att).attlen,
             kind,
             base_kind,
@@ -329,6 +382,9 @@ unsafe fn build<R>(rel: pg_sys::Relation, parent: pg_sys::MemoryContext, format_
             finfo,
         });
     }
+    if rel != changed {
+        pg_sys::RelationClose(rel);
+    }
     let fmt = format_data(&meta);
-    RelEntry { meta, columns, natts, fmt, valid: true, mcxt }
+    RelEntry { decision, attlens, meta, columns, natts: changed_natts, fmt, valid: true, mcxt }
 }

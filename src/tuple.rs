@@ -4,6 +4,7 @@
 use crate::compat;
 use crate::datum::{self, Value};
 use crate::format::{Cell, Change, ChangeKind, Render, Row, ValueStyle};
+use crate::publication::TupleValues;
 use crate::relation::RelEntry;
 use pgrx::pg_sys;
 
@@ -17,7 +18,8 @@ struct Deformed {
     cells: Vec<Cell>,
 }
 
-/// Deforms `tuple` into `row`.
+/// Deforms `tuple` into `row` (values and nulls; the cells come later,
+/// once a row filter may have completed the row).
 ///
 /// # Safety
 /// `tuple` is a tuple of `rel` (valid during the callback) and `entry` is
@@ -40,6 +42,13 @@ unsafe fn deform<R>(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &Rel
     } else {
         pg_sys::heap_deform_tuple(tuple, (*rel).rd_att, values, nulls);
     }
+}
+
+/// One cell per column the entry reports: Null, Unchanged or Value(column index).
+///
+/// # Safety
+/// `row` holds a deformed tuple of the entry's changed relation.
+unsafe fn cells<R>(entry: &RelEntry<R>, row: &mut Deformed) {
     let (values, nulls) = (&row.values[..], &row.nulls[..]);
     row.cells.clear();
     row.cells.extend(entry.columns.iter().enumerate().map(|(k, col)| {
@@ -100,43 +109,76 @@ impl<R, S: ValueStyle> Render for DatumRender<'_, R, S> {
 pub struct Rows {
     new: Deformed,
     old: Deformed,
+    has_new: bool,
+    has_old: bool,
 }
 
 impl Rows {
-    /// Deforms the tuples of `change` and calls `f` with the `Change` they
-    /// make, its values rendered in `style`.
+    /// Deforms the tuples of `change`.
     ///
     /// # Safety
     /// `change` is the current callback's change of `relation` (its tuples
     /// stay valid for the whole callback) and `entry` is its cache entry.
     #[inline(always)]
-    pub unsafe fn with_change<Rl, S: ValueStyle, T>(
-        &mut self,
-        relation: pg_sys::Relation,
-        entry: &RelEntry<Rl>,
-        change: *mut pg_sys::ReorderBufferChange,
-        kind: ChangeKind,
-        style: &S,
-        f: impl FnOnce(&Change<'_, DatumRender<'_, Rl, S>>) -> T,
-    ) -> T {
+    pub unsafe fn deform<Rl>(&mut self, relation: pg_sys::Relation, entry: &RelEntry<Rl>, change: *mut pg_sys::ReorderBufferChange) {
         let tp = (*change).data.tp;
         let new = compat::heap_tuple(tp.newtuple);
         let old = compat::heap_tuple(tp.oldtuple);
+        self.has_new = new.is_some();
+        self.has_old = old.is_some();
         if let Some(t) = new {
             deform(t, relation, entry, &mut self.new);
         }
         if let Some(t) = old {
             deform(t, relation, entry, &mut self.old);
         }
-        // SAFETY (both): the rows were just deformed from this change's tuples.
+    }
+
+    /// The deformed rows, for a row filter (which may complete the new row).
+    pub fn values(&mut self) -> (Option<TupleValues<'_>>, Option<TupleValues<'_>>) {
+        let new = self.has_new.then(|| TupleValues { values: &mut self.new.values, nulls: &mut self.new.nulls });
+        let old = self.has_old.then(|| TupleValues { values: &mut self.old.values, nulls: &mut self.old.nulls });
+        (new, old)
+    }
+
+    /// Leaves the new (or old) row out of the change (a row filter made an
+    /// UPDATE a DELETE, or an INSERT).
+    pub fn drop_new(&mut self) {
+        self.has_new = false;
+    }
+    pub fn drop_old(&mut self) {
+        self.has_old = false;
+    }
+
+    /// Calls `f` with the `Change` the deformed rows make, its values
+    /// rendered in `style`.
+    ///
+    /// # Safety
+    /// `deform` ran for the current callback's change with this `entry`.
+    #[inline(always)]
+    pub unsafe fn with_change<Rl, S: ValueStyle, T>(
+        &mut self,
+        entry: &RelEntry<Rl>,
+        kind: ChangeKind,
+        lsn: pg_sys::XLogRecPtr,
+        style: &S,
+        f: impl FnOnce(&Change<'_, DatumRender<'_, Rl, S>>) -> T,
+    ) -> T {
+        if self.has_new {
+            cells(entry, &mut self.new);
+        }
+        if self.has_old {
+            cells(entry, &mut self.old);
+        }
+        // SAFETY (both): the rows were deformed from this change's tuples.
         let render_new = DatumRender::new(entry, &self.new.values, style);
         let render_old = DatumRender::new(entry, &self.old.values, style);
         f(&Change {
             kind,
-            lsn: (*change).lsn,
+            lsn,
             rel: &entry.meta,
-            new: new.map(|_| Row { cells: &self.new.cells, render: &render_new }),
-            old: old.map(|_| Row { cells: &self.old.cells, render: &render_old }),
+            new: self.has_new.then(|| Row { cells: &self.new.cells, render: &render_new }),
+            old: self.has_old.then(|| Row { cells: &self.old.cells, render: &render_old }),
         })
     }
 }
