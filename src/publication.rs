@@ -536,10 +536,19 @@ impl RowFilter {
             callback: Some(filter_error_context),
             arg: self.table.as_ptr() as *mut std::ffi::c_void,
         };
+        // Popped when this frame ends, also when an ERROR unwinds through it
+        // (the stack must never keep a pointer to this frame).
+        struct Pop(*mut pg_sys::ErrorContextCallback);
+        impl Drop for Pop {
+            fn drop(&mut self) {
+                // SAFETY: restores the stack as it was before the push below.
+                unsafe { pg_sys::error_context_stack = self.0 }
+            }
+        }
+        let _pop = Pop(callback.previous);
         pg_sys::error_context_stack = &mut callback;
         let mut isnull = false;
         let result = pg_sys::ExecEvalExprSwitchContext(self.exprs[action_index(kind)], econtext, &mut isnull);
-        pg_sys::error_context_stack = callback.previous;
         !isnull && result.value() != 0
     }
 }
