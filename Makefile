@@ -44,10 +44,12 @@ test-matrix:
 	tools/matrix.sh 15 17 18
 
 # Long tests: a transaction with over 1.5 GB of format-version 1 output (a few
-# minutes, ~5 GB of disk), 5000 round-trip cases, crash and resume, a 3-minute soak.
+# minutes, ~5 GB of disk), 5000 round-trip cases, 1000 publication cases against
+# pgoutput (new seed each run), crash and resume, a 3-minute soak.
 test-long: build
 	tests/huge.sh
 	ROUNDTRIP_CASES=5000 tests/roundtrip.sh
+	PUBDIFF_CASES=1000 PUBDIFF_SEED=$$(date +%s) tests/pubdiff.sh
 	tests/crash.sh
 	SOAK_SECONDS=180 tests/soak.sh
 

@@ -42,6 +42,7 @@ suite "pg_regress suite (differential against wal2json)" \
     "^test |^ +[a-z_]+ +\.\.\.|^(not )?ok [0-9]|passed|failed|^[-+]" tools/regress.sh
 suite "replication protocol (pg_recvlogical, psycopg2)" "." tests/protocol.sh
 suite "round trip: replaying the stream rebuilds random tables" "^(ok|FAIL)|passed" tests/roundtrip.sh
+suite "publications against pgoutput: random publications and changes" "^(ok|FAIL)|passed" tests/pubdiff.sh
 suite "concurrency soak: pgbench, concurrent DDL, two slots" "^(ok|FAIL)|passed|changes per" tests/soak.sh
 suite "panics become ERRORs (test-only fault-injection build)" "^(ok|FAIL)|passed" tests/panic.sh
 
