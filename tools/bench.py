@@ -55,6 +55,9 @@ CONFIGS = {
     "wal2json v1": ("wal2json", "text", ["format-version", "1", "write-in-chunks", "1"]),
     "test_decoding": ("test_decoding", "text", []),
     "pgoutput": ("pgoutput", "binary", ["proto_version", "1", "publication_names", "bench_pub"]),
+    # A publication whose row filter keeps half of the rows (id % 2 = 0).
+    "waljson v2 row filter": ("waljson", "text", ["format-version", "2", "publication-names", "bench_half"]),
+    "pgoutput row filter": ("pgoutput", "binary", ["proto_version", "1", "publication_names", "bench_half"]),
     "floor (all filtered)": ("waljson", "text", ["format-version", "2", "filter-tables", "*.*", "include-transaction", "0"]),
 }
 
@@ -144,6 +147,8 @@ def main():
             cur.execute(ddl)
             cur.execute("DROP PUBLICATION IF EXISTS bench_pub")
             cur.execute("CREATE PUBLICATION bench_pub FOR ALL TABLES")
+            cur.execute("DROP PUBLICATION IF EXISTS bench_half")
+            cur.execute(f"CREATE PUBLICATION bench_half FOR TABLE {ddl.split()[2]} WHERE ((id % 2) = 0)")
             slots = {}
             for i, (cname, (plugin, _, _)) in enumerate(CONFIGS.items()):
                 slot = f"bench_{i}"
@@ -224,6 +229,7 @@ def main():
             w["ratio_v2"] = round(c["waljson v2"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             w["ratio_v1"] = round(c["waljson v1"]["min_s"] / c["wal2json v1"]["min_s"], 3)
             w["ratio_v2_to_pgoutput"] = round(c["waljson v2"]["min_s"] / c["pgoutput"]["min_s"], 3)
+            w["ratio_row_filter_to_pgoutput"] = round(c["waljson v2 row filter"]["min_s"] / c["pgoutput row filter"]["min_s"], 3)
             w["ratio_v3_to_v2"] = round(c["waljson v3"]["min_s"] / c["waljson v2"]["min_s"], 3)
             w["ratio_v3_to_wal2json_v2"] = round(c["waljson v3"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             # The plugins' own cost: time above the floor (reading the WAL and
@@ -249,7 +255,8 @@ def main():
     for w in results["workloads"]:
         print(f"  {w['name']:<26} v2 {w['ratio_v2']:.2f} (net {w['net_ratio_v2']:.2f})   v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f})"
               f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}"
-              f"   v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}")
+              f"   v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}"
+              f"   row filter (half): waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}")
 
 
 def print_workload(w):
@@ -259,7 +266,8 @@ def print_workload(w):
         print(f"  {cname:<22}{c['min_s']:>9.3f}{c['median_s']:>10.3f}{c['changes_per_s']:>12}{c['output_mb']:>9.1f}{c['output_mb_per_s']:>8.1f}")
     print(f"  ratio waljson/wal2json: v2 {w['ratio_v2']:.2f} (net of floor {w['net_ratio_v2']:.2f}), "
           f"v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f}); waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}; "
-          f"v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}")
+          f"v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}; "
+          f"row filter keeping half: waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}")
     r = w["pg_recvlogical_seconds"]
     print("  pg_recvlogical (walsender): " + ", ".join(f"{k} {v:.2f} s" for k, v in r.items()))
 
