@@ -395,20 +395,19 @@ impl<F: Format> Session<F> {
         }
         let old_cxt = pg_sys::MemoryContextSwitchTo(self.change_cxt);
         let (format, t) = (&self.format, self.txns.get(txn));
-        // A relation reported as its root (partition-root) is written once.
-        let mut written: Vec<pg_sys::Oid> = Vec::new();
         for &rel in relations {
             let entry = self.cache.get(rel, &mut self.publisher, |meta| format.relation(meta));
             let d = &entry.decision;
             // With publications, a partition published as its ancestor is
-            // not truncated on its own (pgoutput).
+            // not truncated on its own (pgoutput). With partition-root each
+            // truncated relation is written under its root's name, once per
+            // relation truncated (as wal2json 2.7 writes it).
             if !d.actions.truncate || (self.opts.publication_names.is_some() && d.target != (*rel).rd_id) {
                 continue;
             }
-            if written.contains(&d.target) || !self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
+            if !self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
                 continue;
             }
-            written.push(d.target);
             format.truncate(&mut self.output.sink(ctx), t, lsn, &entry.meta, &entry.fmt);
         }
         pg_sys::MemoryContextSwitchTo(old_cxt);
