@@ -40,8 +40,17 @@ mod unguarded;
 #[cfg(not(test))]
 use pgrx::pg_sys;
 
+/// The crate's version as a C string, for the module magic block.
 #[cfg(not(test))]
-::pgrx::pg_module_magic!();
+const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+    Ok(v) => v,
+    Err(_) => panic!("the package version contains a NUL byte"),
+};
+
+// PostgreSQL 18 shows the name and version (pg_get_loaded_modules()), as
+// wal2json 2.6+ declares them; earlier versions ignore them.
+#[cfg(not(test))]
+::pgrx::pg_module_magic!(name = c"waljson", version = VERSION);
 
 /// Called by PostgreSQL when a slot using this plugin is created or read.
 ///

@@ -162,4 +162,24 @@ else
     fail "valueless unknown option: $(cat "$dir/waljson.err.txt")"
 fi
 
+# include-empty-transaction=0 over the protocol: transactions that write
+# nothing are left out, and the slot still confirms past them.
+"$PGBIN/pg_recvlogical" -d postgres --slot empty_skip --create-slot -P waljson
+sql "CREATE TABLE empty_ddl (a int)"
+sql "DROP TABLE empty_ddl"
+sql "INSERT INTO skip_me VALUES (2)"
+sql "VACUUM FULL skip_me"
+sql "INSERT INTO proto VALUES (7777, 'kept')"
+sql "INSERT INTO skip_me VALUES (3)"
+end2=$(sql "SELECT pg_current_wal_lsn()")
+"$PGBIN/pg_recvlogical" -d postgres --slot empty_skip --start --endpos "$end2" --no-loop -f "$dir/empty.out" \
+    -o format-version=2 -o include-empty-transaction=0 -o filter-tables=public.skip_me 2>"$dir/empty.err" || fail "pg_recvlogical empty_skip: $(cat "$dir/empty.err")"
+got=$(tr '\n' ' ' <"$dir/empty.out")
+confirmed=$(sql "SELECT confirmed_flush_lsn >= '$end2' FROM pg_replication_slots WHERE slot_name = 'empty_skip'")
+if [ "$got" = '{"action":"B"} {"action":"I","schema":"public","table":"proto","columns":[{"name":"id","type":"integer","value":7777},{"name":"t","type":"text","value":"kept"},{"name":"n","type":"numeric","value":null},{"name":"ts","type":"timestamp with time zone","value":"2026-01-01 00:00:00+00"},{"name":"j","type":"jsonb","value":null}]} {"action":"C"} ' ] && [ "$confirmed" = t ]; then
+    ok "include-empty-transaction=0: only the non-empty transaction; the slot confirmed past the skipped ones"
+else
+    fail "include-empty-transaction=0 over the protocol: got [$got], confirmed past the end: $confirmed"
+fi
+
 finish protocol

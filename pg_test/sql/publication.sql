@@ -54,6 +54,10 @@ CREATE PUBLICATION p_root FOR TABLE pub_part (id, region) WHERE (id > 10) WITH (
 CREATE PUBLICATION p_leaf FOR TABLE pub_part_us WHERE (v > 0);
 CREATE PUBLICATION p_parent FOR TABLE pub_part;
 CREATE PUBLICATION p_div FOR TABLE pub_other WHERE (100 / (id - 5) > 0);
+-- PostgreSQL 18: stored generated columns published on request or when a
+-- column list names them (earlier versions refuse both).
+CREATE PUBLICATION p_gen FOR TABLE pub_cl WITH (publish_generated_columns = stored);
+CREATE PUBLICATION p_gen_list FOR TABLE pub_cl (id, g);
 SELECT slots_create();
 SELECT 'init' FROM pg_create_logical_replication_slot('po_slot', 'pgoutput');
 
@@ -98,6 +102,8 @@ SELECT actions_match('p_ins,p_rf');
 SELECT pub('p_cl');
 SELECT pub('p_cl_full');
 SELECT pub('p_cl, p_cl2');
+SELECT pub('p_gen');
+SELECT pub('p_gen_list');
 -- FOR TABLES IN SCHEMA and FOR ALL TABLES.
 SELECT pub('p_schema');
 SELECT actions_match('p_all');
@@ -171,6 +177,7 @@ SELECT w('publication_names', '"unterminated');
 SELECT w('publication-names', 'p_rf', 'partition-root', '1');
 SELECT slots_drop();
 SELECT pg_drop_replication_slot('po_slot');
+DROP PUBLICATION IF EXISTS p_gen, p_gen_list;
 DROP PUBLICATION p_rf, p_rf2, p_rf_all, p_ins, p_cl, p_cl2, p_cl_full, p_schema, p_all, p_root, p_leaf, p_parent, p_div, p_late;
 DROP TABLE pub_rf, pub_cl, pub_s.in_schema, pub_other, pub_part;
 DROP SCHEMA pub_s;

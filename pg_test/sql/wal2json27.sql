@@ -104,6 +104,10 @@ SELECT diff27('format-version', '1', 'partition-root', '1', 'filter-tables', 'pu
 SELECT diff27('format-version', '1', 'partition-root', '1', 'filter-tables', 'public.w27_rev', 'pretty-print', '1', 'write-in-chunks', '1', 'include-empty-transaction', '0');
 SELECT diff27('format-version', '2', 'include-empty-transaction', '1', 'partition-root', '0');
 
+-- PostgreSQL 18 lists loaded modules with the name and version they declare.
+SELECT module_name, version ~ '^[0-9]+\.[0-9]+' AS has_version
+  FROM pg_get_loaded_modules() WHERE module_name IN ('waljson', 'wal2json') ORDER BY 1;
+
 -- bad values
 SELECT w('include-empty-transaction', 'maybe');
 SELECT w('partition-root', '2');
