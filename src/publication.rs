@@ -395,9 +395,12 @@ unsafe fn relation_schema(rel: pg_sys::Relation) -> String {
 /// The row filters of a relation, one per action (pgoutput's), compiled
 /// for the executor, over the reported relation's row type.
 pub struct RowFilter {
-    estate: *mut pg_sys::EState,
+    /// The per-tuple context the filters run in (of the filters' EState).
+    econtext: *mut pg_sys::ExprContext,
     /// INSERT, UPDATE, DELETE; null: that action is not filtered.
     exprs: [*mut pg_sys::ExprState; 3],
+    /// A virtual slot of the reported relation's row type, kept stored:
+    /// each evaluation only overwrites its values (see `matches`).
     slot: *mut pg_sys::TupleTableSlot,
     /// For each attribute of the reported relation, the index of the same
     /// column in the changed relation's tuples (None: no such column).
@@ -496,10 +499,18 @@ impl RowFilter {
         }
         let desc = pg_sys::CreateTupleDescCopy((*target).rd_att);
         let slot = pg_sys::MakeSingleTupleTableSlot(desc, &raw const pg_sys::TTSOpsVirtual);
+        // Stored once, all NULL: the slot then stays a valid virtual tuple
+        // whose values `matches` overwrites in place.
+        for i in 0..(*desc).natts as usize {
+            *(*slot).tts_isnull.add(i) = true;
+        }
+        pg_sys::ExecStoreVirtualTuple(slot);
+        let econtext = pg_sys::MakePerTupleExprContext(estate);
+        (*econtext).ecxt_scantuple = slot;
         let map = attribute_map((*rel).rd_att, (*target).rd_att);
         pg_sys::MemoryContextSwitchTo(old_cxt);
         let table = CString::new(format!("{}.{}", relation_schema(target), relation_name(target))).unwrap_or_default();
-        Some(RowFilter { estate, exprs, slot, map, table })
+        Some(RowFilter { econtext, exprs, slot, map, table })
     }
 
     pub fn filters(&self, kind: ChangeKind) -> bool {
@@ -514,8 +525,12 @@ impl RowFilter {
     /// `values`/`nulls` are a deformed tuple of the changed relation, valid
     /// during the callback; `self.filters(kind)`.
     pub unsafe fn matches(&self, kind: ChangeKind, values: &[pg_sys::Datum], nulls: &[bool]) -> bool {
+        // The slot holds a stored virtual tuple of all the attributes
+        // (tts_nvalid = natts), so the expression reads tts_values and
+        // tts_isnull directly: overwriting them is storing the new row,
+        // without a guarded call per row. Its values are by reference into
+        // the change's tuples, which outlive the evaluation.
         let slot = self.slot;
-        pg_sys::ExecClearTuple(slot);
         for (i, m) in self.map.iter().enumerate() {
             let (v, n) = match *m {
                 Some(j) => (values[j], nulls[j]),
@@ -524,13 +539,12 @@ impl RowFilter {
             *(*slot).tts_values.add(i) = v;
             *(*slot).tts_isnull.add(i) = n;
         }
-        pg_sys::ExecStoreVirtualTuple(slot);
-        let mut econtext = (*self.estate).es_per_tuple_exprcontext;
-        if econtext.is_null() {
-            econtext = pg_sys::MakePerTupleExprContext(self.estate);
+        let econtext = self.econtext;
+        // Most filters allocate nothing (comparisons of by-value columns).
+        let tuple_memory = (*econtext).ecxt_per_tuple_memory;
+        if !(*tuple_memory).isReset {
+            pg_sys::MemoryContextReset(tuple_memory);
         }
-        pg_sys::MemoryContextReset((*econtext).ecxt_per_tuple_memory);
-        (*econtext).ecxt_scantuple = slot;
         let mut callback = pg_sys::ErrorContextCallback {
             previous: pg_sys::error_context_stack,
             callback: Some(filter_error_context),

@@ -27,6 +27,7 @@ eval "$(tools/cluster.sh env "$work/cluster")"
 psql -qAtX -v ON_ERROR_STOP=1 >/dev/null <<'SQL'
 CREATE TABLE w_mixed (id bigint PRIMARY KEY, i int, t text, ts timestamptz, num numeric, b bool, f float8, j jsonb);
 CREATE PUBLICATION bench_pub FOR ALL TABLES;
+CREATE PUBLICATION bench_half FOR TABLE w_mixed WHERE ((id % 2) = 0);
 SELECT pg_create_logical_replication_slot('s_waljson', 'waljson');
 SELECT pg_create_logical_replication_slot('s_wal2json', 'wal2json');
 SELECT pg_create_logical_replication_slot('s_pgoutput', 'pgoutput');
@@ -62,3 +63,6 @@ count "waljson v2" s_waljson pg_logical_slot_peek_changes format-version 2
 count "waljson v1" s_waljson pg_logical_slot_peek_changes format-version 1 write-in-chunks 1
 count "wal2json v2" s_wal2json pg_logical_slot_peek_changes format-version 2
 count "pgoutput" s_pgoutput pg_logical_slot_peek_binary_changes proto_version 1 publication_names bench_pub
+echo "with a publication whose row filter keeps half of the rows (id % 2 = 0):"
+count "waljson v2" s_waljson pg_logical_slot_peek_changes format-version 2 publication-names bench_half
+count "pgoutput" s_pgoutput pg_logical_slot_peek_binary_changes proto_version 1 publication_names bench_half
