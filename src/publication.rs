@@ -405,6 +405,9 @@ pub struct RowFilter {
     /// For each attribute of the reported relation, the index of the same
     /// column in the changed relation's tuples (None: no such column).
     map: Vec<Option<usize>>,
+    /// The map is the identity (the relation is reported as itself): rows
+    /// are copied whole.
+    same_layout: bool,
     /// The reported relation's name, for the ERROR context.
     table: CString,
 }
@@ -508,9 +511,11 @@ impl RowFilter {
         let econtext = pg_sys::MakePerTupleExprContext(estate);
         (*econtext).ecxt_scantuple = slot;
         let map = attribute_map((*rel).rd_att, (*target).rd_att);
+        let same_layout = (*rel).rd_att.as_ref().is_some_and(|d| d.natts as usize == map.len())
+            && map.iter().enumerate().all(|(i, m)| *m == Some(i) || (m.is_none() && (*compat::attr((*rel).rd_att, i)).attisdropped));
         pg_sys::MemoryContextSwitchTo(old_cxt);
         let table = CString::new(format!("{}.{}", relation_schema(target), relation_name(target))).unwrap_or_default();
-        Some(RowFilter { econtext, exprs, slot, map, table })
+        Some(RowFilter { econtext, exprs, slot, map, same_layout, table })
     }
 
     pub fn filters(&self, kind: ChangeKind) -> bool {
@@ -531,13 +536,22 @@ impl RowFilter {
         // without a guarded call per row. Its values are by reference into
         // the change's tuples, which outlive the evaluation.
         let slot = self.slot;
-        for (i, m) in self.map.iter().enumerate() {
-            let (v, n) = match *m {
-                Some(j) => (values[j], nulls[j]),
-                None => (pg_sys::Datum::from(0), true),
-            };
-            *(*slot).tts_values.add(i) = v;
-            *(*slot).tts_isnull.add(i) = n;
+        let n = self.map.len();
+        if self.same_layout {
+            // SAFETY: the slot's arrays have the descriptor's natts = n
+            // entries, and so do the deformed rows of the same relation
+            // (dropped columns are NULL there).
+            std::ptr::copy_nonoverlapping(values.as_ptr(), (*slot).tts_values, n);
+            std::ptr::copy_nonoverlapping(nulls.as_ptr(), (*slot).tts_isnull, n);
+        } else {
+            for (i, m) in self.map.iter().enumerate() {
+                let (v, n) = match *m {
+                    Some(j) => (values[j], nulls[j]),
+                    None => (pg_sys::Datum::from(0), true),
+                };
+                *(*slot).tts_values.add(i) = v;
+                *(*slot).tts_isnull.add(i) = n;
+            }
         }
         let econtext = self.econtext;
         // Most filters allocate nothing (comparisons of by-value columns).

@@ -162,6 +162,10 @@ def main():
                     recv_slots[(plugin, fmt)] = slot
             cur.execute("SELECT pg_create_logical_replication_slot('recv_pgoutput', 'pgoutput')")
             recv_slots[("pgoutput", "")] = "recv_pgoutput"
+            for plugin in ("waljson", "pgoutput"):
+                slot = f"recv_{plugin}_row_filter"
+                cur.execute("SELECT pg_create_logical_replication_slot(%s, %s)", (slot, plugin))
+                recv_slots[(plugin, "row filter")] = slot
             t0 = time.perf_counter()
             for st in statements():
                 cur.execute(st)
@@ -196,6 +200,8 @@ def main():
                     "v1": ["-o", "format-version=1", "-o", "write-in-chunks=1"],
                     "v3": ["-o", "format-version=3"],
                     "": ["-o", "proto_version=1", "-o", "publication_names=bench_pub"],
+                    "row filter": ["-o", "format-version=2", "-o", "publication-names=bench_half"] if plugin == "waljson"
+                    else ["-o", "proto_version=1", "-o", "publication_names=bench_half"],
                 }[fmt]
                 # Each run consumes its slot: run on copies, keep the fastest.
                 best = None
@@ -230,6 +236,8 @@ def main():
             w["ratio_v1"] = round(c["waljson v1"]["min_s"] / c["wal2json v1"]["min_s"], 3)
             w["ratio_v2_to_pgoutput"] = round(c["waljson v2"]["min_s"] / c["pgoutput"]["min_s"], 3)
             w["ratio_row_filter_to_pgoutput"] = round(c["waljson v2 row filter"]["min_s"] / c["pgoutput row filter"]["min_s"], 3)
+            r = w["pg_recvlogical_seconds"]
+            w["ratio_row_filter_to_pgoutput_walsender"] = round(r["waljson row filter"] / r["pgoutput row filter"], 3)
             w["ratio_v3_to_v2"] = round(c["waljson v3"]["min_s"] / c["waljson v2"]["min_s"], 3)
             w["ratio_v3_to_wal2json_v2"] = round(c["waljson v3"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             # The plugins' own cost: time above the floor (reading the WAL and
@@ -256,7 +264,8 @@ def main():
         print(f"  {w['name']:<26} v2 {w['ratio_v2']:.2f} (net {w['net_ratio_v2']:.2f})   v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f})"
               f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}"
               f"   v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}"
-              f"   row filter (half): waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}")
+              f"   row filter (half): waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}"
+              f" (walsender {w['ratio_row_filter_to_pgoutput_walsender']:.2f})")
 
 
 def print_workload(w):

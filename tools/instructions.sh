@@ -10,6 +10,8 @@
 # single-user backend (postgres --single) under valgrind on a copy of it.
 #
 #   tools/instructions.sh [SO]   SO defaults to target/release/libwaljson.so
+#   KEEP=1 keeps the work directory (and its callgrind files); INSTR_ONLY=text
+#   runs only the counts whose options contain the text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
@@ -19,7 +21,7 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install va
 
 work=$(mktemp -d /tmp/waljson-instr.XXXXXX)
 chmod 755 "$work"
-trap 'tools/cluster.sh destroy "$work/cluster" >/dev/null 2>&1; rm -rf "$work"' EXIT
+[ -n "${KEEP:-}" ] || trap 'tools/cluster.sh destroy "$work/cluster" >/dev/null 2>&1; rm -rf "$work"' EXIT
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 tools/cluster.sh start "$work/cluster" "$so" >/dev/null
@@ -49,6 +51,8 @@ tools/cluster.sh stop "$work/cluster"
 count() { # name slot function options...
     local name=$1 slot=$2 fn=$3
     shift 3
+    # INSTR_ONLY=bench_half: only the counts whose options contain it.
+    if [ -n "${INSTR_ONLY:-}" ] && [[ "$*" != *"$INSTR_ONLY"* ]]; then return; fi
     local opts=""
     for o in "$@"; do opts="$opts, '$o'"; done
     local sql="SELECT count(*), sum(octet_length(data)) FROM $fn('$slot', NULL, NULL$opts);"
