@@ -171,6 +171,25 @@ SELECT actions_match('p_late');
 -- 18 skips it with a WARNING, earlier versions stop with an ERROR).
 SELECT count(*) FROM pub('p_late, p_never');
 
+-- An UPDATE turned INSERT carries the TOASTed value the new tuple only
+-- points to, taken from the old row (REPLICA IDENTITY FULL logs it whole).
+CREATE TABLE pub_toast (id int PRIMARY KEY, flag bool, big text);
+ALTER TABLE pub_toast REPLICA IDENTITY FULL;
+ALTER TABLE pub_toast ALTER COLUMN big SET STORAGE EXTERNAL;
+CREATE PUBLICATION p_toast FOR TABLE pub_toast WHERE (flag AND length(big) > 5000);
+SELECT slots_drop();
+SELECT pg_drop_replication_slot('po_slot');
+SELECT slots_create();
+SELECT 'init' FROM pg_create_logical_replication_slot('po_slot', 'pgoutput');
+INSERT INTO pub_toast SELECT 1, false, string_agg(md5(g::text), '') FROM generate_series(1, 300) g;
+UPDATE pub_toast SET flag = true;
+UPDATE pub_toast SET flag = false;
+SELECT d::jsonb->>'action' AS action,
+       (SELECT length(c->>'value') FROM jsonb_array_elements(d::jsonb->'columns') c WHERE c->>'name' = 'big') AS big_length,
+       (SELECT length(c->>'value') FROM jsonb_array_elements(d::jsonb->'identity') c WHERE c->>'name' = 'big') AS old_big_length
+  FROM pub('p_toast') AS d;
+SELECT actions_match('p_toast');
+
 -- Option errors.
 SELECT w('publication-names', 'a b');
 SELECT w('publication_names', '"unterminated');
@@ -178,6 +197,8 @@ SELECT w('publication-names', 'p_rf', 'partition-root', '1');
 SELECT slots_drop();
 SELECT pg_drop_replication_slot('po_slot');
 DROP PUBLICATION IF EXISTS p_gen, p_gen_list;
+DROP PUBLICATION p_toast;
+DROP TABLE pub_toast;
 DROP PUBLICATION p_rf, p_rf2, p_rf_all, p_ins, p_cl, p_cl2, p_cl_full, p_schema, p_all, p_root, p_leaf, p_parent, p_div, p_late;
 DROP TABLE pub_rf, pub_cl, pub_s.in_schema, pub_other, pub_part;
 DROP SCHEMA pub_s;
