@@ -19,6 +19,8 @@ import sys
 
 import psycopg2
 
+from roundtrip import to_text  # a format-2 value as the type's text output
+
 TYPES = [
     ("int", lambda r: str(r.randint(-5, 120))),
     ("bigint", lambda r: str(r.randint(-10**12, 10**12))),
@@ -212,17 +214,6 @@ def pgoutput_events(cur, slot, pubs):
     return events
 
 
-def text_of(v):
-    """A format-2 value as the type's output function wrote it."""
-    if v is None:
-        return None
-    if v is True:
-        return "t"
-    if v is False:
-        return "f"
-    return v
-
-
 def waljson_events(cur, slot, pubs):
     cur.execute("SELECT data FROM pg_logical_slot_peek_changes(%s, NULL, NULL, 'format-version', '2', 'include-transaction', '0',"
                 " 'include-types', '0', 'publication-names', %s)", (slot, ",".join(pubs)))
@@ -231,8 +222,8 @@ def waljson_events(cur, slot, pubs):
         m = json.loads(data, parse_int=str, parse_float=str)
         if m["action"] not in "IUDT":
             continue
-        new = {c["name"]: text_of(c["value"]) for c in m["columns"]} if "columns" in m else None
-        old = {c["name"]: text_of(c["value"]) for c in m["identity"]} if "identity" in m else None
+        new = {c["name"]: to_text(c["value"]) for c in m["columns"]} if "columns" in m else None
+        old = {c["name"]: to_text(c["value"]) for c in m["identity"]} if "identity" in m else None
         if m["action"] == "I":
             old = None
         events.append((m["action"], m["schema"], m["table"], new, old))
