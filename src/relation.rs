@@ -162,8 +162,10 @@ impl<R> RelationCache<R> {
         if pending.all {
             self.entries.values_mut().for_each(|e| e.valid = false);
         } else {
-            for relid in pending.relids {
-                if let Some(e) = self.entries.get_mut(&relid) {
+            // An entry also describes the relation it is reported as (a
+            // partition's root): that one's changes (a rename) count too.
+            for (relid, e) in self.entries.iter_mut() {
+                if pending.relids.contains(relid) || pending.relids.contains(&e.decision.target) {
                     e.valid = false;
                 }
             }
@@ -307,22 +309,31 @@ unsafe fn build<R>(
     let list = pg_sys::RelationGetIndexList(rel);
     pg_sys::list_free(list);
     let pk = index_columns((*rel).rd_pkindex);
-    let identity = index_columns((*rel).rd_replidindex);
+    // The old row was logged by the changed relation's replica identity (a
+    // partition's may differ from its root's): identity facts are its own,
+    // its key columns taken by position into its tuples.
+    if changed != rel {
+        pg_sys::list_free(pg_sys::RelationGetIndexList(changed));
+    }
+    let identity_rel = changed;
+    let identity_positions: Vec<usize> =
+        index_columns((*identity_rel).rd_replidindex).iter().map(|&attnum| attnum as usize - 1).collect();
+    let identity_form = (*identity_rel).rd_rel;
 
     let desc = (*rel).rd_att;
     let natts = (*desc).natts as usize;
     let mut meta = RelMeta {
         oid: (*rel).rd_id.to_u32(),
-        replident: (*form).relreplident as u8,
+        replident: (*identity_form).relreplident as u8,
         schema: json::string_owned(&raw_schema),
         table: json::string_owned(&raw_table),
         raw_schema,
         raw_table,
         columns: Vec::with_capacity(natts),
-        has_identity_index: (*rel).rd_replidindex != pg_sys::InvalidOid,
+        has_identity_index: (*identity_rel).rd_replidindex != pg_sys::InvalidOid,
         has_pk: (*rel).rd_pkindex != pg_sys::InvalidOid,
-        replident_full: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
-        replident_default: (*form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_DEFAULT,
+        replident_full: (*identity_form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_FULL,
+        replident_default: (*identity_form).relreplident as u8 == pg_sys::REPLICA_IDENTITY_DEFAULT,
     };
     let mut columns = Vec::with_capacity(natts);
     for i in 0..natts {
@@ -361,7 +372,7 @@ unsafe fn build<R>(
             attnum: (*att).attnum,
             not_null: (*att).attnotnull,
             default,
-            in_identity: identity.contains(&(*att).attnum),
+            in_identity: identity_positions.contains(&att_index),
             in_pk: pk.contains(&(*att).attnum),
         });
         let (kind, elem) = decoding_of(typoid, mcxt);

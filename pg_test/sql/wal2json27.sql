@@ -104,6 +104,21 @@ SELECT diff27('format-version', '1', 'partition-root', '1', 'filter-tables', 'pu
 SELECT diff27('format-version', '1', 'partition-root', '1', 'filter-tables', 'public.w27_rev', 'pretty-print', '1', 'write-in-chunks', '1', 'include-empty-transaction', '0');
 SELECT diff27('format-version', '2', 'include-empty-transaction', '1', 'partition-root', '0');
 
+-- Renaming the root is seen at the next change of its partitions.
+ALTER TABLE w27_rev RENAME TO w27_rev_renamed;
+INSERT INTO w27_rev_renamed VALUES (2, 'x', 2.5);
+ALTER TABLE w27_rev_renamed RENAME TO w27_rev;
+INSERT INTO w27_rev VALUES (3, 'x', 3.5);
+SELECT data::json->>'table' AS table, data::json->'columns'->0->>'value' AS a
+  FROM w('format-version', '2', 'partition-root', '1', 'include-transaction', '0', 'actions', 'insert') AS d(data)
+ WHERE data::json->>'table' LIKE 'w27_rev%';
+
+-- The old row is what the partition's replica identity logged (here FULL,
+-- while the root's is DEFAULT without a key).
+ALTER TABLE w27_rev_x REPLICA IDENTITY FULL;
+UPDATE w27_rev SET n = n + 1 WHERE a = 3;
+SELECT w('format-version', '2', 'partition-root', '1', 'include-transaction', '0', 'actions', 'update', 'add-tables', 'public.w27_rev');
+
 -- PostgreSQL 18 lists loaded modules with the name and version they declare.
 SELECT module_name, version ~ '^[0-9]+\.[0-9]+' AS has_version
   FROM pg_get_loaded_modules() WHERE module_name IN ('waljson', 'wal2json') ORDER BY 1;
