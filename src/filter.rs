@@ -199,6 +199,9 @@ pub struct Actions {
 }
 
 impl Actions {
+    /// No action at all (the start of a list that adds them).
+    pub const NONE: Actions = Actions { insert: false, update: false, delete: false, truncate: false };
+
     /// True when changes of this kind are emitted.
     pub fn wants(&self, kind: crate::format::ChangeKind) -> bool {
         match kind {

@@ -483,7 +483,7 @@ fn binary_encoding(name: &str, value: Option<&[u8]>) -> Result<BinaryEncoding, O
 }
 
 fn actions(name: &str, v: &[u8]) -> Result<Actions, OptionError> {
-    let mut a = Actions { insert: false, update: false, delete: false, truncate: false };
+    let mut a = Actions::NONE;
     for t in list(name, v, split)? {
         match t.as_slice() {
             b"insert" => a.insert = true,

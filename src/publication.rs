@@ -22,7 +22,8 @@ pub static PUBLICATIONS_STALE: AtomicBool = AtomicBool::new(true);
 
 unsafe extern "C-unwind" {
     /// catalog/partition.h (not in pgrx's bindings): the OIDs of a
-    /// partition's ancestors, nearest first. Called through `ancestors`.
+    /// partition's ancestors, nearest first. Called through the guarded
+    /// `get_partition_ancestors` below.
     #[link_name = "get_partition_ancestors"]
     fn get_partition_ancestors_unguarded(relid: pg_sys::Oid) -> *mut pg_sys::List;
 }
@@ -88,7 +89,7 @@ impl Decision {
 
     fn nothing(rel: pg_sys::Oid) -> Decision {
         Decision {
-            actions: Actions { insert: false, update: false, delete: false, truncate: false },
+            actions: Actions::NONE,
             target: rel,
             columns: Columns::All,
             filter: None,
@@ -98,13 +99,12 @@ impl Decision {
 
 /// The last of a partition's ancestors: its root partitioned table.
 unsafe fn topmost_ancestor(relid: pg_sys::Oid) -> pg_sys::Oid {
-    let ancestors = get_partition_ancestors(relid);
-    let n = list_len(ancestors);
-    if n == 0 {
-        relid
-    } else {
-        list_oid(ancestors, n - 1)
-    }
+    last_oid(get_partition_ancestors(relid)).unwrap_or(relid)
+}
+
+/// The last OID of an OID list (a partition's topmost ancestor).
+unsafe fn last_oid(list: *const pg_sys::List) -> Option<pg_sys::Oid> {
+    list_len(list).checked_sub(1).map(|i| list_oid(list, i))
 }
 
 unsafe fn list_len(list: *const pg_sys::List) -> usize {
@@ -206,7 +206,7 @@ pub unsafe fn decide_15(p: &Publisher, rel: pg_sys::Relation, mcxt: pg_sys::Memo
     let partitioned = (*form).relkind as u8 == pg_sys::RELKIND_PARTITIONED_TABLE;
     let ancestors = if am_partition { get_partition_ancestors(relid) } else { std::ptr::null_mut() };
 
-    let mut actions = Actions { insert: false, update: false, delete: false, truncate: false };
+    let mut actions = Actions::NONE;
     let mut target = relid;
     let mut target_level = 0;
     let mut target_pubs: Vec<&Publication> = Vec::new();
@@ -217,9 +217,8 @@ pub unsafe fn decide_15(p: &Publisher, rel: pg_sys::Relation, mcxt: pg_sys::Memo
         if publication.alltables {
             publish = true;
             if publication.viaroot && am_partition {
-                let n = list_len(ancestors);
-                pub_relid = list_oid(ancestors, n - 1);
-                level = n as i32;
+                pub_relid = last_oid(ancestors).unwrap_or(relid);
+                level = list_len(ancestors) as i32;
             }
         }
         if !publish {
