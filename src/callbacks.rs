@@ -8,7 +8,7 @@
 
 use crate::compat;
 use crate::format::{
-    each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn,
+    each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn, TxnEvent,
 };
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::output::Output;
@@ -37,8 +37,10 @@ pub struct Session<F: Format> {
     change_cxt: pg_sys::MemoryContext,
     rows: Rows,
     progress: u32,
-    /// The GUC nest level of the format's settings, while a transaction is written.
-    settings_level: Option<i32>,
+    /// While a transaction (or a stream block) is written: the GUC nest
+    /// level of the format's settings, and the transaction nest level it
+    /// was made in.
+    settings_level: Option<(i32, i32)>,
 }
 
 /// The session of whichever format the options chose.
@@ -137,11 +139,42 @@ pub unsafe extern "C-unwind" fn startup(
     let items = option_items((*ctx).output_plugin_options);
     let opts = Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))).unwrap_or_else(|e| option_error(e));
     crate::relation::register_callbacks();
+    decoding_modes(ctx, &opts, is_init);
     let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env::<F>(ctx, is_init)));
     // The State is dropped when the decoding context's memory is deleted,
     // whether decoding ends normally or with an ERROR.
     let ptr = PgMemoryContexts::For((*ctx).context).leak_and_drop_on_delete(state);
     (*ctx).output_plugin_private = ptr.cast();
+}
+
+/// Whether the server streams large transactions and decodes prepared ones
+/// at PREPARE: it turns both on when the callbacks are registered (and, for
+/// two-phase, the slot asks for it); the session narrows them. Never while
+/// the slot is being created (as pgoutput). A format that writes one
+/// document per transaction gets prepared transactions at COMMIT PREPARED.
+///
+/// # Safety
+/// `ctx` is the decoding context being started.
+unsafe fn decoding_modes(ctx: *mut pg_sys::LogicalDecodingContext, opts: &Options, is_init: bool) {
+    #[cfg(feature = "pg13")]
+    {
+        let _ = (ctx, is_init);
+        if opts.stream_changes {
+            option_error(OptionError {
+                kind: ErrorKind::FeatureNotSupported,
+                message: "waljson: stream-changes needs PostgreSQL 14 or later".into(),
+                hint: Some("PostgreSQL 13 sends each transaction whole, at its commit.".into()),
+            });
+        }
+    }
+    #[cfg(not(feature = "pg13"))]
+    {
+        let streams = opts.format.streams();
+        (*ctx).streaming = opts.stream_changes && streams && !is_init;
+        if is_init || !streams {
+            (*ctx).twophase = false;
+        }
+    }
 }
 
 #[pgrx::pg_guard]
@@ -170,7 +203,7 @@ pub unsafe extern "C-unwind" fn change(
     relation: pg_sys::Relation,
     change: *mut pg_sys::ReorderBufferChange,
 ) {
-    each_format!(state(ctx), s => s.change(ctx, txn, relation, change))
+    each_format!(state(ctx), s => s.change(ctx, txn, relation, change, false))
 }
 
 #[pgrx::pg_guard]
@@ -182,7 +215,7 @@ pub unsafe extern "C-unwind" fn truncate(
     change: *mut pg_sys::ReorderBufferChange,
 ) {
     let rels = std::slice::from_raw_parts(relations, nrelations.max(0) as usize);
-    each_format!(state(ctx), s => s.truncate(ctx, txn, rels, (*change).lsn))
+    each_format!(state(ctx), s => s.truncate(ctx, txn, rels, (*change).lsn, None))
 }
 
 #[pgrx::pg_guard]
@@ -198,7 +231,7 @@ pub unsafe extern "C-unwind" fn message(
     // SAFETY: the payload is `size` bytes (not NUL-terminated), valid during the callback.
     let content: &[u8] = if size == 0 { &[] } else { std::slice::from_raw_parts(content.cast(), size) };
     let m = Message { transactional, lsn, prefix: CStr::from_ptr(prefix).to_bytes(), content };
-    each_format!(state(ctx), s => s.message(ctx, txn, &m))
+    each_format!(state(ctx), s => s.message(ctx, txn, &m, false))
 }
 
 #[pgrx::pg_guard]
@@ -308,7 +341,7 @@ impl<F: Format> Session<F> {
         if settings.is_empty() {
             return;
         }
-        self.settings_level = Some(pg_sys::NewGUCNestLevel());
+        self.settings_level = Some((pg_sys::NewGUCNestLevel(), pg_sys::GetCurrentTransactionNestLevel()));
         for (name, value) in settings {
             pg_sys::set_config_option(
                 name.as_ptr(),
@@ -325,8 +358,14 @@ impl<F: Format> Session<F> {
 
     /// Restores the session's settings after a transaction (see `fix_settings`).
     unsafe fn restore_settings(&mut self) {
-        if let Some(level) = self.settings_level.take() {
-            pg_sys::AtEOXact_GUC(true, level);
+        if let Some((level, xact_level)) = self.settings_level.take() {
+            // A concurrent abort of a streamed or prepared transaction rolls
+            // back the (sub)transaction the level was made in, and the level
+            // with it, before the block's closing callback: nothing is left
+            // to restore then.
+            if pg_sys::IsTransactionState() && pg_sys::GetCurrentTransactionNestLevel() == xact_level {
+                pg_sys::AtEOXact_GUC(true, level);
+            }
         }
     }
 
@@ -336,6 +375,7 @@ impl<F: Format> Session<F> {
         txn: *mut pg_sys::ReorderBufferTXN,
         relation: pg_sys::Relation,
         change: *mut pg_sys::ReorderBufferChange,
+        streamed: bool,
     ) {
         compat::update_progress(ctx, &mut self.progress, false, false);
         #[cfg(feature = "fault-injection")]
@@ -368,7 +408,14 @@ impl<F: Format> Session<F> {
                 }
             };
             if let Some(kind) = kind {
-                let t: &mut Txn<F::Txn> = self.txns.get(txn);
+                let t: &mut Txn<F::Txn> = if streamed {
+                    let t = self.txns.streamed(txn);
+                    // The (sub)transaction the change was made in.
+                    t.info.subxid = (*(*change).txn).xid.into_inner();
+                    t
+                } else {
+                    self.txns.get(txn)
+                };
                 let sink = &mut self.output.sink(ctx);
                 let written = self.rows.with_change(entry, kind, (*change).lsn, format.style(), |c| {
                     format.change(sink, t, c, &entry.fmt)
@@ -388,13 +435,22 @@ impl<F: Format> Session<F> {
         txn: *mut pg_sys::ReorderBufferTXN,
         relations: &[pg_sys::Relation],
         lsn: pg_sys::XLogRecPtr,
+        streamed_in: Option<u32>,
     ) {
         compat::update_progress(ctx, &mut self.progress, false, false);
         if !self.opts.actions.truncate || !self.format.writes_truncate() {
             return;
         }
         let old_cxt = pg_sys::MemoryContextSwitchTo(self.change_cxt);
-        let (format, t) = (&self.format, self.txns.get(txn));
+        let t = match streamed_in {
+            Some(subxid) => {
+                let t = self.txns.streamed(txn);
+                t.info.subxid = subxid;
+                t
+            }
+            None => self.txns.get(txn),
+        };
+        let format = &self.format;
         for &rel in relations {
             let entry = self.cache.get(rel, &mut self.publisher, |meta| format.relation(meta));
             let d = &entry.decision;
@@ -419,13 +475,255 @@ impl<F: Format> Session<F> {
         ctx: *mut pg_sys::LogicalDecodingContext,
         txn: *mut pg_sys::ReorderBufferTXN,
         m: &Message<'_>,
+        streamed: bool,
     ) {
         compat::update_progress(ctx, &mut self.progress, false, false);
         if !self.opts.prefixes.wants(m.prefix) {
             return;
         }
-        // A non-transactional message may come without a transaction (txn NULL).
-        let t = if m.transactional && !txn.is_null() { Some(self.txns.get(txn)) } else { None };
+        // A non-transactional message may come without a transaction (txn
+        // NULL). A streamed one names its top-level transaction only: the
+        // server does not say which subtransaction emitted it.
+        let t = match (m.transactional && !txn.is_null(), streamed) {
+            (false, _) => None,
+            (true, false) => Some(self.txns.get(txn)),
+            (true, true) => {
+                let t = self.txns.streamed(txn);
+                t.info.subxid = t.info.xid;
+                Some(t)
+            }
+        };
         self.format.message(&mut self.output.sink(ctx), t, m);
+    }
+}
+
+/// Streaming of in-progress transactions and two-phase commit (PostgreSQL
+/// 14+): the callbacks, and the session's policy for their events.
+#[cfg(not(feature = "pg13"))]
+pub mod streams {
+    use super::*;
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_start(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        each_format!(state(ctx), s => s.stream_start(ctx, txn))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_stop(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        each_format!(state(ctx), s => s.stream_stop(ctx, txn))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_abort(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        abort_lsn: pg_sys::XLogRecPtr,
+    ) {
+        each_format!(state(ctx), s => s.stream_abort(ctx, txn, abort_lsn))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_commit(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        commit_lsn: pg_sys::XLogRecPtr,
+    ) {
+        each_format!(state(ctx), s => s.stream_end(ctx, txn, TxnEvent::StreamCommit { lsn: commit_lsn }))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_prepare(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        prepare_lsn: pg_sys::XLogRecPtr,
+    ) {
+        each_format!(state(ctx), s => s.stream_end(ctx, txn, TxnEvent::Prepare { lsn: prepare_lsn, streamed: true }))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_change(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        relation: pg_sys::Relation,
+        change: *mut pg_sys::ReorderBufferChange,
+    ) {
+        each_format!(state(ctx), s => s.change(ctx, txn, relation, change, true))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_truncate(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        nrelations: i32,
+        relations: *mut pg_sys::Relation,
+        change: *mut pg_sys::ReorderBufferChange,
+    ) {
+        let rels = std::slice::from_raw_parts(relations, nrelations.max(0) as usize);
+        let subxid = (*(*change).txn).xid.into_inner();
+        each_format!(state(ctx), s => s.truncate(ctx, txn, rels, (*change).lsn, Some(subxid)))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn stream_message(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        lsn: pg_sys::XLogRecPtr,
+        transactional: bool,
+        prefix: *const std::ffi::c_char,
+        size: pg_sys::Size,
+        content: *const std::ffi::c_char,
+    ) {
+        // SAFETY: as in `message`.
+        let content: &[u8] = if size == 0 { &[] } else { std::slice::from_raw_parts(content.cast(), size) };
+        let m = Message { transactional, lsn, prefix: CStr::from_ptr(prefix).to_bytes(), content };
+        each_format!(state(ctx), s => s.message(ctx, txn, &m, true))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn begin_prepare(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        each_format!(state(ctx), s => s.begin_prepare(ctx, txn))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn prepare(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        prepare_lsn: pg_sys::XLogRecPtr,
+    ) {
+        each_format!(state(ctx), s => s.prepare(ctx, txn, prepare_lsn))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn commit_prepared(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        commit_lsn: pg_sys::XLogRecPtr,
+    ) {
+        each_format!(state(ctx), s => s.finish_prepared(ctx, txn, TxnEvent::CommitPrepared { lsn: commit_lsn }))
+    }
+
+    #[pgrx::pg_guard]
+    pub unsafe extern "C-unwind" fn rollback_prepared(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+        _prepare_end_lsn: pg_sys::XLogRecPtr,
+        _prepare_time: pg_sys::TimestampTz,
+    ) {
+        // The rollback record's own LSN (the prepared transaction's is in the gid's past).
+        let lsn = (*txn).final_lsn;
+        each_format!(state(ctx), s => s.finish_prepared(ctx, txn, TxnEvent::RollbackPrepared { lsn }))
+    }
+
+    /// The top-level transaction of `txn` (itself if it is one).
+    unsafe fn top_txn(txn: *mut pg_sys::ReorderBufferTXN) -> *mut pg_sys::ReorderBufferTXN {
+        if (*txn).toptxn.is_null() {
+            txn
+        } else {
+            (*txn).toptxn
+        }
+    }
+
+    impl<F: Format> Session<F> {
+        /// A block of a streamed transaction opens. Its format settings hold
+        /// for the block only: other transactions are written between blocks.
+        unsafe fn stream_start(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+            self.fix_settings();
+            let t = self.txns.streamed(txn);
+            // The first block written of the transaction in this session
+            // (the server's own flag, RBTXN_IS_STREAMED, counts the blocks
+            // left out as empty too).
+            let first = !t.written;
+            // A block may hold no change at all (the server opens one for
+            // internal changes too): without empty transactions, its opening
+            // waits for the first thing written in it.
+            if !self.opts.include_empty_transaction {
+                self.output.start_capture();
+            }
+            self.format.txn_event(&mut self.output.sink(ctx), t, TxnEvent::StreamStart { first });
+            self.output.end_capture();
+        }
+
+        unsafe fn stream_stop(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+            let t = self.txns.streamed(txn);
+            if !self.output.discard_held() {
+                t.written = true;
+                self.format.txn_event(&mut self.output.sink(ctx), t, TxnEvent::StreamStop);
+            }
+            self.restore_settings();
+            compat::update_progress(ctx, &mut self.progress, false, false);
+        }
+
+        /// A streamed (sub)transaction aborted: `txn` is the transaction
+        /// itself or one of its subtransactions.
+        unsafe fn stream_abort(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+            abort_lsn: pg_sys::XLogRecPtr,
+        ) {
+            let top = top_txn(txn);
+            let event = TxnEvent::StreamAbort { subxid: (*txn).xid.into_inner(), lsn: abort_lsn };
+            let write = |s: &mut Self, t: &mut Txn<F::Txn>| {
+                if t.written || s.opts.include_empty_transaction {
+                    s.format.txn_event(&mut s.output.sink(ctx), t, event);
+                }
+            };
+            if top == txn {
+                let mut t = self.txns.end(top);
+                t.info.streamed = true;
+                write(self, &mut t);
+                compat::update_progress(ctx, &mut self.progress, true, !t.written);
+            } else {
+                let t: *mut Txn<F::Txn> = self.txns.streamed(top);
+                // SAFETY: `t` lives in `self.txns`, which `write` does not touch.
+                write(self, &mut *t);
+                compat::update_progress(ctx, &mut self.progress, false, false);
+            }
+        }
+
+        /// A streamed transaction commits, or is prepared (`event`).
+        unsafe fn stream_end(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN, event: TxnEvent) {
+            let mut t = self.txns.end_refreshed(txn);
+            t.info.streamed = true;
+            // A prepared transaction is always announced: its COMMIT or
+            // ROLLBACK PREPARED follows, maybe in another session.
+            let skipped = matches!(event, TxnEvent::StreamCommit { .. }) && !t.written && !self.opts.include_empty_transaction;
+            compat::update_progress(ctx, &mut self.progress, true, skipped);
+            if !skipped {
+                self.format.txn_event(&mut self.output.sink(ctx), &mut t, event);
+            }
+        }
+
+        /// A prepared transaction is decoded at PREPARE TRANSACTION. Its
+        /// opening is always written, empty or not (as pgoutput does): after
+        /// a restart the session cannot know whether it was sent before, and
+        /// its COMMIT PREPARED must find it.
+        unsafe fn begin_prepare(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+            self.fix_settings();
+            let t = self.txns.begin(txn);
+            self.format.txn_event(&mut self.output.sink(ctx), t, TxnEvent::BeginPrepare);
+        }
+
+        unsafe fn prepare(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+            prepare_lsn: pg_sys::XLogRecPtr,
+        ) {
+            let mut t = self.txns.end(txn);
+            compat::update_progress(ctx, &mut self.progress, true, false);
+            self.format.txn_event(&mut self.output.sink(ctx), &mut t, TxnEvent::Prepare { lsn: prepare_lsn, streamed: false });
+            self.restore_settings();
+        }
+
+        /// COMMIT PREPARED or ROLLBACK PREPARED: an event of its own, after
+        /// the PREPARE (in this session or an earlier one, or never sent:
+        /// a rollback of a transaction prepared before the slot decoded
+        /// prepared transactions).
+        unsafe fn finish_prepared(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN, event: TxnEvent) {
+            let mut t = self.txns.detached(txn);
+            compat::update_progress(ctx, &mut self.progress, true, false);
+            self.format.txn_event(&mut self.output.sink(ctx), &mut t, event);
+        }
     }
 }

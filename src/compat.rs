@@ -42,6 +42,27 @@ pub unsafe fn commit_time(txn: *const pg_sys::ReorderBufferTXN) -> pg_sys::Times
     }
 }
 
+/// The two-phase transaction identifier of `txn` (empty when it has none).
+///
+/// # Safety
+/// `txn` points to a live ReorderBufferTXN.
+pub unsafe fn gid(txn: *const pg_sys::ReorderBufferTXN) -> Vec<u8> {
+    #[cfg(feature = "pg13")]
+    {
+        let _ = txn;
+        Vec::new()
+    }
+    #[cfg(not(feature = "pg13"))]
+    {
+        let gid = (*txn).gid;
+        if gid.is_null() {
+            Vec::new()
+        } else {
+            std::ffi::CStr::from_ptr(gid).to_bytes().to_vec()
+        }
+    }
+}
+
 /// Attribute `i` of a tuple descriptor (C's `TupleDescAttr`).
 ///
 /// # Safety

@@ -69,4 +69,23 @@ pub unsafe extern "C-unwind" fn _PG_output_plugin_init(cb: *mut pg_sys::OutputPl
     cb.message_cb = Some(callbacks::message);
     cb.filter_by_origin_cb = Some(callbacks::filter_by_origin);
     cb.shutdown_cb = Some(callbacks::shutdown);
+    #[cfg(not(feature = "pg13"))]
+    {
+        use callbacks::streams;
+        // Registered always (the server then allows them); startup decides
+        // per session whether the server streams (`ctx->streaming`) and
+        // decodes at PREPARE (`ctx->twophase`).
+        cb.stream_start_cb = Some(streams::stream_start);
+        cb.stream_stop_cb = Some(streams::stream_stop);
+        cb.stream_abort_cb = Some(streams::stream_abort);
+        cb.stream_commit_cb = Some(streams::stream_commit);
+        cb.stream_prepare_cb = Some(streams::stream_prepare);
+        cb.stream_change_cb = Some(streams::stream_change);
+        cb.stream_truncate_cb = Some(streams::stream_truncate);
+        cb.stream_message_cb = Some(streams::stream_message);
+        cb.begin_prepare_cb = Some(streams::begin_prepare);
+        cb.prepare_cb = Some(streams::prepare);
+        cb.commit_prepared_cb = Some(streams::commit_prepared);
+        cb.rollback_prepared_cb = Some(streams::rollback_prepared);
+    }
 }

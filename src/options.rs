@@ -47,6 +47,9 @@ pub struct Options {
     pub include_empty_transaction: bool,
     /// wal2json 2.7: a partition's changes are reported as its root's.
     pub partition_root: bool,
+    /// test_decoding's `stream-changes`: large transactions are streamed
+    /// while in progress (PostgreSQL 14+, formats 2 and 3).
+    pub stream_changes: bool,
     /// pgoutput's `publication_names`: what is published is decided by these
     /// publications (None: every table, as in wal2json).
     pub publication_names: Option<Vec<Vec<u8>>>,
@@ -87,6 +90,7 @@ impl Default for Options {
             unchanged_toast_placeholder: None,
             include_empty_transaction: true,
             partition_root: false,
+            stream_changes: false,
             publication_names: None,
             actions: Actions::default(),
             tables: TableFilter::default(),
@@ -273,6 +277,7 @@ const FLAGS: &[(&str, FlagField)] = &[
     ("include-relations", |o| &mut o.include_relations),
     ("include-empty-transaction", |o| &mut o.include_empty_transaction),
     ("partition-root", |o| &mut o.partition_root),
+    ("stream-changes", |o| &mut o.stream_changes),
 ];
 
 /// A boolean option's value; given without a value it means true.

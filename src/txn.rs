@@ -36,7 +36,7 @@ impl<T: Default> Txns<T> {
         if let Some(i) = self.position(xid) {
             self.open.remove(i);
         }
-        self.open.push((xid, Txn { info: info(txn, self.with_timestamp), fmt: T::default() }));
+        self.open.push((xid, Txn { info: info(txn, self.with_timestamp), fmt: T::default(), written: false }));
         &mut self.open.last_mut().expect("just pushed").1
     }
 
@@ -52,6 +52,18 @@ impl<T: Default> Txns<T> {
         }
     }
 
+    /// The state of the streamed transaction `txn` (created at its first
+    /// block in this session).
+    ///
+    /// # Safety
+    /// As for `begin`.
+    #[inline]
+    pub unsafe fn streamed(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> &mut Txn<T> {
+        let t = self.get(txn);
+        t.info.streamed = true;
+        t
+    }
+
     /// Removes the state of `txn`, which ends.
     ///
     /// # Safety
@@ -59,8 +71,30 @@ impl<T: Default> Txns<T> {
     pub unsafe fn end(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> Txn<T> {
         match self.position((*txn).xid.into_inner()) {
             Some(i) => self.open.remove(i).1,
-            None => Txn { info: info(txn, self.with_timestamp), fmt: T::default() },
+            None => self.detached(txn),
         }
+    }
+
+    /// Removes the state of `txn`, which ends, with the facts its end
+    /// brings (a streamed transaction's commit LSN and time, known only now).
+    ///
+    /// # Safety
+    /// As for `begin`.
+    pub unsafe fn end_refreshed(&mut self, txn: *mut pg_sys::ReorderBufferTXN) -> Txn<T> {
+        let mut t = self.end(txn);
+        let streamed = t.info.streamed;
+        t.info = info(txn, self.with_timestamp);
+        t.info.streamed = streamed;
+        t
+    }
+
+    /// A state for an event of `txn` that ends it without any other event
+    /// in this session (COMMIT PREPARED, ROLLBACK PREPARED).
+    ///
+    /// # Safety
+    /// As for `begin`.
+    pub unsafe fn detached(&self, txn: *mut pg_sys::ReorderBufferTXN) -> Txn<T> {
+        Txn { info: info(txn, self.with_timestamp), fmt: T::default(), written: false }
     }
 }
 
@@ -76,6 +110,9 @@ unsafe fn info(txn: *mut pg_sys::ReorderBufferTXN, with_timestamp: bool) -> TxnI
         end_lsn: (*txn).end_lsn,
         commit_time: compat::commit_time(txn),
         timestamp: Vec::new(),
+        gid: compat::gid(txn),
+        streamed: false,
+        subxid: 0,
     };
     if with_timestamp {
         let text = pg_sys::timestamptz_to_str(info.commit_time);

@@ -59,6 +59,7 @@ max_replication_slots = 40
 max_wal_senders = 20
 fsync = off
 synchronous_commit = on
+max_prepared_transactions = 10
 dynamic_library_path = '$dir/lib:\$libdir'
 output_plugin_libraries = 'pgoutput, test_decoding, wal2json, waljson'
 logging_collector = off

@@ -47,7 +47,7 @@ $$;
 -- Hides what changes from run to run (xids, LSNs, commit times) in reports.
 CREATE FUNCTION mask(t text) RETURNS text LANGUAGE sql AS $$
   SELECT regexp_replace(regexp_replace(regexp_replace(t,
-    '"xid":[0-9]+', '"xid":N', 'g'),
+    '"(xid|subxid)":[0-9]+', '"\1":N', 'g'),
     '"(lsn|nextlsn)":"[0-9A-F]+/[0-9A-F]+"', '"\1":"X/X"', 'g'),
     '"timestamp":"[^"]*"', '"timestamp":"T"', 'g')
 $$;
@@ -158,3 +158,118 @@ CREATE FUNCTION diff_all() RETURNS TABLE (option_set text, result text) LANGUAGE
 SET client_min_messages = error AS $$
   SELECT name, diff(VARIADIC opts) FROM option_sets()
 $$;
+
+-- Streamed and two-phase output (formats 2 and 3) as a short, stable
+-- summary: runs of like events collapsed ("I public.s x1000 in x1/x1"),
+-- xids named x1, x2.. in order of appearance, stream blocks left out (how
+-- a transaction is cut into blocks depends on the server's memory
+-- accounting, which changes between versions). The protocol is checked
+-- while reading: blocks open and close in turn, each event of a block
+-- names the block's transaction and its (sub)transaction, ends of streamed
+-- transactions come between blocks, first_segment is true on a
+-- transaction's first block only. A violation is reported as INVALID.
+-- Changes of a (sub)transaction that aborts later show as "(aborted)",
+-- without a count: how many of them were streamed before the abort
+-- depends on the server's memory accounting too.
+CREATE FUNCTION xname(names jsonb, x text) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT CASE WHEN x IS NULL OR names ? x THEN names
+              ELSE names || jsonb_build_object(x, 'x' || ((SELECT count(*) FROM jsonb_object_keys(names)) + 1)) END
+$$;
+
+CREATE FUNCTION stream_summary(VARIADIC opts text[]) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  j jsonb;
+  names jsonb := '{}';
+  blocks jsonb := '{}';
+  open_xid text;
+  ev text; xid text; sub text; tbl text; extra text;
+  key text; prev text; n int := 0;
+  problem text;
+  in_block boolean;
+  events jsonb[];
+  aborted text[];
+BEGIN
+  SELECT coalesce(array_agg(data::jsonb ORDER BY ord), '{}') INTO events
+    FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, VARIADIC opts) WITH ORDINALITY AS c(l, x, data, ord);
+  -- Captured for the JSON Schema check, as w() does.
+  IF coalesce(current_setting('waljson_test.capture_dir', true), '') <> '' THEN
+    EXECUTE format('COPY (SELECT %L, e::text FROM unnest(%L::jsonb[]) e) TO %L (FORMAT csv)', array_to_json(opts)::text, events,
+      current_setting('waljson_test.capture_dir') || '/' || md5(clock_timestamp()::text || random()::text) || '.csv');
+  END IF;
+  SELECT coalesce(array_agg(e->>'subxid'), '{}') INTO aborted FROM unnest(events) e
+   WHERE e->>'action' = 'A' OR e->>'status' = 'STREAM_ABORT';
+  FOREACH j IN ARRAY events LOOP
+    -- format 3 mapped onto format 2's letters
+    IF j ? 'status' THEN
+      ev := CASE j->>'status' WHEN 'BEGIN' THEN 'B' WHEN 'END' THEN 'C' WHEN 'STREAM_START' THEN 'S'
+              WHEN 'STREAM_STOP' THEN 'E' WHEN 'STREAM_ABORT' THEN 'A' WHEN 'STREAM_COMMIT' THEN 'c'
+              WHEN 'BEGIN_PREPARE' THEN 'b' WHEN 'PREPARE' THEN 'P' WHEN 'STREAM_PREPARE' THEN 'p'
+              WHEN 'COMMIT_PREPARED' THEN 'K' WHEN 'ROLLBACK_PREPARED' THEN 'r' END;
+      xid := j->>'xid';
+      sub := j->>'subxid';
+      extra := CASE WHEN ev IN ('c', 'p', 'P', 'C') THEN ' events ' || (j->>'event_count') ELSE '' END;
+    ELSIF j ? 'op' THEN
+      ev := CASE j->>'op' WHEN 'c' THEN 'I' WHEN 'u' THEN 'U' WHEN 'd' THEN 'D' WHEN 't' THEN 'T'
+              WHEN 'm' THEN 'M' WHEN 'relation' THEN 'R' END;
+      xid := j->'source'->>'txId';
+      sub := j->'source'->>'subxid';
+      tbl := (j->'source'->>'schema') || '.' || (j->'source'->>'table');
+      extra := CASE WHEN ev = 'M' THEN ' ' || (j->'message'->>'prefix') ELSE '' END;
+      IF open_xid IS NOT NULL AND j->'source'->>'ts_ms' IS NOT NULL THEN
+        problem := coalesce(problem, 'a streamed event with a commit time: ' || j::text);
+      END IF;
+    ELSE
+      ev := j->>'action';
+      xid := j->>'xid';
+      sub := j->>'subxid';
+      tbl := (j->>'schema') || '.' || (j->>'table');
+      extra := CASE WHEN ev = 'M' THEN ' ' || (j->>'prefix') || ': ' || (j->>'content') ELSE '' END;
+    END IF;
+    names := xname(xname(names, xid), sub);
+    in_block := open_xid IS NOT NULL;
+    key := NULL;
+    CASE
+      WHEN ev = 'S' THEN
+        IF in_block THEN problem := coalesce(problem, 'a block opens inside a block'); END IF;
+        IF (j->>'first_segment')::boolean = (blocks ? xid) THEN
+          problem := coalesce(problem, 'first_segment is ' || (j->>'first_segment') || ' on block ' || (coalesce((blocks->>xid)::int, 0) + 1));
+        END IF;
+        blocks := blocks || jsonb_build_object(xid, coalesce((blocks->>xid)::int, 0) + 1);
+        open_xid := xid;
+      WHEN ev = 'E' THEN
+        IF open_xid IS DISTINCT FROM xid THEN problem := coalesce(problem, 'a block closes that is not open'); END IF;
+        open_xid := NULL;
+      WHEN ev IN ('I', 'U', 'D', 'T', 'R', 'M') THEN
+        IF in_block AND xid IS DISTINCT FROM open_xid THEN
+          problem := coalesce(problem, 'an event of another transaction inside a block: ' || j::text);
+        END IF;
+        IF in_block AND ev <> 'M' AND sub IS NULL THEN
+          problem := coalesce(problem, 'a streamed event without its subxid: ' || j::text);
+        END IF;
+        key := ev || CASE WHEN ev = 'M' THEN '' ELSE ' ' || tbl END || extra
+               || CASE WHEN in_block THEN ' in ' || (names->>xid) || CASE WHEN ev = 'M' THEN '' ELSE '/' || (names->>sub) END ELSE '' END
+               || CASE WHEN in_block AND sub = ANY (aborted) THEN ' (aborted)' ELSE '' END;
+      ELSE
+        IF in_block THEN problem := coalesce(problem, ev || ' inside a block'); END IF;
+        IF ev IN ('A', 'c', 'p') AND NOT blocks ? xid THEN
+          problem := coalesce(problem, ev || ' of a transaction never streamed');
+        END IF;
+        key := ev || coalesce(' ' || (names->>xid), '')
+               || CASE WHEN ev = 'A' THEN '/' || (names->>sub) ELSE '' END
+               || coalesce(' ' || (j->>'gid'), '') || extra;
+    END CASE;
+    CONTINUE WHEN key IS NULL;
+    IF key = prev THEN
+      n := n + 1;
+    ELSE
+      IF prev IS NOT NULL THEN RETURN NEXT prev || CASE WHEN n > 1 AND prev NOT LIKE '%(aborted)' THEN ' x' || n ELSE '' END; END IF;
+      prev := key;
+      n := 1;
+    END IF;
+  END LOOP;
+  IF prev IS NOT NULL THEN RETURN NEXT prev || CASE WHEN n > 1 AND prev NOT LIKE '%(aborted)' THEN ' x' || n ELSE '' END; END IF;
+  IF open_xid IS NOT NULL THEN problem := coalesce(problem, 'a block left open'); END IF;
+  IF problem IS NOT NULL THEN RETURN NEXT 'INVALID: ' || problem; END IF;
+  RETURN NEXT 'streamed in more than one block: '
+    || coalesce((SELECT string_agg(names->>k, ', ' ORDER BY names->>k) FROM jsonb_object_keys(blocks) k WHERE (blocks->>k)::int > 1), 'none');
+END $$;

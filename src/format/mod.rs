@@ -51,6 +51,13 @@ macro_rules! formats {
                     $(Version::$variant => $number),+
                 }
             }
+
+            /// The format writes streamed and prepared transactions (`Format::STREAMS`).
+            pub fn streams(self) -> bool {
+                match self {
+                    $(Version::$variant => <$format as Format>::STREAMS),+
+                }
+            }
         }
 
         /// One value of `T::Of<F>` for the format `F` a session uses.
@@ -188,6 +195,39 @@ pub trait Format: Sized {
     fn truncate(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>, lsn: u64, rel: &RelMeta, fmt: &Self::Rel);
     /// A logical message; a non-transactional one has no transaction.
     fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<Self::Txn>>, m: &Message<'_>);
+
+    /// The format writes streamed and prepared transactions (`txn_event`).
+    /// Format 1, one document per transaction, does not: the callbacks
+    /// refuse streaming and decode prepared transactions at COMMIT PREPARED.
+    const STREAMS: bool = true;
+    /// An event of a streamed or a two-phase transaction.
+    fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>, event: TxnEvent);
+}
+
+/// The events of streamed transactions (PostgreSQL 14+) and of two-phase
+/// commit, beside a transaction's changes. LSNs are the record's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxnEvent {
+    /// A block of the streamed transaction's changes opens; `first`: its
+    /// first block in this decoding session.
+    StreamStart { first: bool },
+    /// The block closes.
+    StreamStop,
+    /// The streamed (sub)transaction `subxid` aborted (or is not to be
+    /// applied): its changes in earlier blocks are void. `subxid` is the
+    /// transaction's own xid when the whole transaction aborts.
+    StreamAbort { subxid: u32, lsn: u64 },
+    /// The streamed transaction committed.
+    StreamCommit { lsn: u64 },
+    /// A prepared transaction's changes follow (decoded at PREPARE TRANSACTION).
+    BeginPrepare,
+    /// PREPARE TRANSACTION, after the prepared transaction's changes;
+    /// `streamed`: the changes came in stream blocks instead.
+    Prepare { lsn: u64, streamed: bool },
+    /// COMMIT PREPARED.
+    CommitPrepared { lsn: u64 },
+    /// ROLLBACK PREPARED: the prepared changes are void.
+    RollbackPrepared { lsn: u64 },
 }
 
 /// How a piece of output reaches the client.
@@ -403,8 +443,18 @@ pub struct TxnInfo {
     pub origin: u32,
     pub final_lsn: u64,
     pub end_lsn: u64,
-    /// Commit time, µs since 2000-01-01 UTC.
+    /// Commit time, µs since 2000-01-01 UTC (for a prepared transaction the
+    /// PREPARE's time, for a rolled back one the rollback's).
     pub commit_time: i64,
+    /// The two-phase transaction's identifier (empty for other transactions).
+    pub gid: Vec<u8>,
+    /// The transaction is streamed in blocks (commit time and LSN unknown
+    /// until its end): its events name their (sub)transaction.
+    pub streamed: bool,
+    /// In a streamed transaction, the (sub)transaction of the event being
+    /// written (a change's own xid, which differs from `xid` for a change
+    /// made in a subtransaction).
+    pub subxid: u32,
 }
 
 /// A transaction being written: its facts and the format's state for it.
@@ -412,6 +462,10 @@ pub struct TxnInfo {
 pub struct Txn<T> {
     pub info: TxnInfo,
     pub fmt: T,
+    /// Something of the transaction was written in this session (a
+    /// streamed transaction whose blocks were all empty, and left out,
+    /// is left out at its end too).
+    pub written: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,11 @@
 //! starts the later entry (`\n\t\t,{`).
 
 use super::value::Wal2json;
-use super::{Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Oversize, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
+use super::{
+    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Oversize, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent,
+    TxnInfo,
+};
+use crate::options::ErrorKind;
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 
@@ -75,6 +79,16 @@ impl Format for V1 {
     type Style = Wal2json;
 
     fn new(o: &Options, env: &Env) -> Result<V1, OptionError> {
+        if o.stream_changes {
+            return Err(OptionError {
+                kind: ErrorKind::InvalidParameterValue,
+                message: "waljson: stream-changes cannot be used with format-version 1".into(),
+                hint: Some(
+                    "Format version 1 writes each transaction as one document; use format-version 2 or 3 to stream transactions."
+                        .into(),
+                ),
+            });
+        }
         // Values of domain columns print as their base type when the base
         // type is what columntypes shows.
         let domains_as_base = o.include_types && o.include_domain_data_type;
@@ -139,6 +153,15 @@ impl Format for V1 {
     fn truncate(&self, sink: &mut impl Sink, txn: &mut Txn<u64>, _lsn: u64, rel: &RelMeta, _fmt: &Rel) {
         truncate(sink.buf(), &self.o, &mut txn.fmt, rel);
         sink.send(self.entry_piece());
+    }
+
+    const STREAMS: bool = false;
+
+    /// Never called: streaming is refused with format 1 (`V1::new`) and the
+    /// callbacks turn two-phase decoding off for it (prepared transactions
+    /// are then decoded at COMMIT PREPARED, as ordinary ones).
+    fn txn_event(&self, _sink: &mut impl Sink, _txn: &mut Txn<u64>, event: TxnEvent) {
+        unreachable!("waljson: format-version 1 writes no {event:?} event")
     }
 
     fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<u64>>, m: &Message<'_>) {
@@ -663,7 +686,7 @@ mod tests {
     /// One transaction: begin, the changes, commit; what was sent.
     fn transaction(f: &V1, fr: &Rel, xid: u32, changes: &[Change<'_, Tokens>]) -> VecSink {
         let mut sink = VecSink::default();
-        let mut txn = Txn { info: TxnInfo { xid, ..Default::default() }, fmt: 0 };
+        let mut txn = Txn { info: TxnInfo { xid, ..Default::default() }, fmt: 0, written: false };
         f.begin(&mut sink, &mut txn);
         for c in changes {
             assert_eq!(f.change(&mut sink, &mut txn, c, fr), Ok(None));
@@ -782,7 +805,7 @@ mod tests {
         let r = rel();
         let (f, fr) = setup(&o, &r);
         let mut sink = VecSink::default();
-        let mut txn = Txn { info: TxnInfo::default(), fmt: 3 };
+        let mut txn = Txn { info: TxnInfo::default(), fmt: 3, written: false };
         let m = Message { transactional: false, lsn: 0, prefix: b"wal2json", content: b"this is \"another\" message" };
         f.message(&mut sink, None, &m);
         assert_eq!(

@@ -4,7 +4,9 @@
 //! (`{"action":"I","schema":...,"table":...,"columns":[...]}` and friends).
 
 use super::value::Wal2json;
-use super::{Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
+use super::{
+    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent, TxnInfo,
+};
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 
@@ -83,17 +85,98 @@ impl Format for V2 {
         message(sink.buf(), &self.o, info, m, self.utf8_db);
         sink.send(Piece::Whole);
     }
+
+    /// pgoutput's letters: S, E, A, c for streams; b, P, p, K, r for
+    /// two-phase commit. These objects are written whatever
+    /// include-transaction says: without them the changes around them
+    /// cannot be applied correctly.
+    fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<()>, event: TxnEvent) {
+        txn_event(sink.buf(), &self.o, &txn.info, event);
+        sink.send(Piece::Whole);
+    }
 }
 
-/// `,"xid":N,"timestamp":"...","origin":N` as enabled.
-fn txn_fields(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo) {
-    if o.include_xids {
-        out.extend_from_slice(b",\"xid\":");
+/// One stream or two-phase object (see `Format::txn_event`).
+fn txn_event(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, event: TxnEvent) {
+    let xid_only = |out: &mut Vec<u8>, action: &[u8]| {
+        out.extend_from_slice(b"{\"action\":\"");
+        out.extend_from_slice(action);
+        out.extend_from_slice(b"\",\"xid\":");
         json::push_u64(out, txn.xid as u64);
+    };
+    // The boundaries: B/C's keys, the xid always, a gid for two-phase.
+    let (action, lsn, gid): (u8, u64, bool) = match event {
+        TxnEvent::StreamStart { first } => {
+            xid_only(out, b"S");
+            if o.include_origin {
+                out.extend_from_slice(b",\"origin\":");
+                json::push_u64(out, txn.origin as u64);
+            }
+            out.extend_from_slice(if first { b",\"first_segment\":true}" } else { b",\"first_segment\":false}" });
+            return;
+        }
+        TxnEvent::StreamStop => {
+            xid_only(out, b"E");
+            out.push(b'}');
+            return;
+        }
+        TxnEvent::StreamAbort { subxid, lsn } => {
+            xid_only(out, b"A");
+            out.extend_from_slice(b",\"subxid\":");
+            json::push_u64(out, subxid as u64);
+            if o.include_lsn {
+                lsn_field(out, b",\"lsn\":", lsn);
+            }
+            out.push(b'}');
+            return;
+        }
+        TxnEvent::StreamCommit { lsn } => (b'c', lsn, false),
+        TxnEvent::BeginPrepare => (b'b', txn.final_lsn, true),
+        TxnEvent::Prepare { lsn, streamed: false } => (b'P', lsn, true),
+        TxnEvent::Prepare { lsn, streamed: true } => (b'p', lsn, true),
+        TxnEvent::CommitPrepared { lsn } => (b'K', lsn, true),
+        TxnEvent::RollbackPrepared { lsn } => (b'r', lsn, true),
+    };
+    xid_only(out, &[action]);
+    if gid {
+        out.extend_from_slice(b",\"gid\":");
+        json::string(out, &txn.gid);
     }
     if o.include_timestamp {
         out.extend_from_slice(b",\"timestamp\":");
         json::string(out, &txn.timestamp);
+    }
+    if o.include_origin {
+        out.extend_from_slice(b",\"origin\":");
+        json::push_u64(out, txn.origin as u64);
+    }
+    if o.include_lsn {
+        lsn_field(out, b",\"lsn\":", lsn);
+        lsn_field(out, b",\"nextlsn\":", txn.end_lsn);
+    }
+    out.push(b'}');
+}
+
+/// `,"xid":N,"timestamp":"...","origin":N` as enabled. In a streamed
+/// transaction the xid is always written (blocks of several transactions
+/// interleave), with `"subxid"` when `sub` (a change's own (sub)transaction),
+/// and the commit time, unknown until the end, is `null`.
+fn txn_fields(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, sub: bool) {
+    if o.include_xids || txn.streamed {
+        out.extend_from_slice(b",\"xid\":");
+        json::push_u64(out, txn.xid as u64);
+    }
+    if txn.streamed && sub {
+        out.extend_from_slice(b",\"subxid\":");
+        json::push_u64(out, txn.subxid as u64);
+    }
+    if o.include_timestamp {
+        out.extend_from_slice(b",\"timestamp\":");
+        if txn.streamed {
+            out.extend_from_slice(b"null");
+        } else {
+            json::string(out, &txn.timestamp);
+        }
     }
     if o.include_origin {
         out.extend_from_slice(b",\"origin\":");
@@ -113,7 +196,7 @@ fn boundary(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, action: u8, lsn: u64)
     out.extend_from_slice(b"{\"action\":\"");
     out.push(action);
     out.push(b'"');
-    txn_fields(out, o, txn);
+    txn_fields(out, o, txn, false);
     if o.include_lsn {
         lsn_field(out, b",\"lsn\":", lsn);
         lsn_field(out, b",\"nextlsn\":", txn.end_lsn);
@@ -257,7 +340,7 @@ fn change<R: Render>(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, c: &Change<'
         ChangeKind::Update => b"{\"action\":\"U\"",
         ChangeKind::Delete => b"{\"action\":\"D\"",
     });
-    txn_fields(out, o, txn);
+    txn_fields(out, o, txn, true);
     if o.include_lsn {
         lsn_field(out, b",\"lsn\":", c.lsn);
     }
@@ -300,7 +383,7 @@ fn change<R: Render>(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, c: &Change<'
 /// One `{"action":"T"...}` object for one truncated relation.
 fn truncate(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, lsn: u64, rel: &RelMeta) {
     out.extend_from_slice(b"{\"action\":\"T\"");
-    txn_fields(out, o, txn);
+    txn_fields(out, o, txn, true);
     if o.include_lsn {
         lsn_field(out, b",\"lsn\":", lsn);
     }
@@ -313,7 +396,7 @@ fn truncate(out: &mut Vec<u8>, o: &Options, txn: &TxnInfo, lsn: u64, rel: &RelMe
 fn message(out: &mut Vec<u8>, o: &Options, txn: Option<&TxnInfo>, m: &Message<'_>, utf8_db: bool) {
     out.extend_from_slice(b"{\"action\":\"M\"");
     match txn {
-        Some(t) => txn_fields(out, o, t),
+        Some(t) => txn_fields(out, o, t, false),
         None => {
             if o.include_xids {
                 out.extend_from_slice(b",\"xid\":null");
@@ -356,7 +439,7 @@ mod tests {
         let f = v2(o);
         let fr = f.relation(c.rel);
         let mut sink = VecSink::default();
-        let mut t = Txn { info: txn.clone(), fmt: () };
+        let mut t = Txn { info: txn.clone(), fmt: (), written: false };
         let result = f.change(&mut sink, &mut t, c, &fr);
         assert!(sink.sent.len() <= 1 && sink.sent.iter().all(|(p, _)| *p == Piece::Whole));
         (sink.text(), result)
@@ -485,7 +568,7 @@ mod tests {
     #[test]
     fn boundaries_messages_truncate() {
         let f = v2(Options { include_xids: true, include_lsn: true, ..Options::default() });
-        let mut txn = Txn { info: TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() }, fmt: () };
+        let mut txn = Txn { info: TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() }, fmt: (), written: false };
         let mut sink = VecSink::default();
         f.begin(&mut sink, &mut txn);
         f.commit(&mut sink, &mut txn, 0x21);

@@ -11,7 +11,9 @@
 //! ```
 
 use super::value::Typed;
-use super::{Cell, Change, ChangeKind, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnInfo};
+use super::{
+    Cell, Change, ChangeKind, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent, TxnInfo,
+};
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
 use std::cell::Cell as Flag;
@@ -33,6 +35,8 @@ pub struct V3 {
     clock: fn() -> i64,
     /// The last `clock` reading and its digits (many events share a millisecond).
     last_now: std::cell::RefCell<(i64, Vec<u8>)>,
+    /// The last relation record written of each relation (by oid).
+    records_sent: std::cell::RefCell<std::collections::HashMap<u32, Vec<u8>>>,
 }
 
 /// Unix milliseconds from the system clock.
@@ -55,7 +59,8 @@ pub struct Rel {
     oid: u32,
     /// The relation record's `"relation":{..}` member.
     record: Vec<u8>,
-    /// The relation record was written (a rebuilt relation writes it again).
+    /// The relation record was checked against the last one written (a
+    /// rebuilt relation is checked again).
     record_sent: Flag<bool>,
 }
 
@@ -74,22 +79,35 @@ pub struct Counts {
     source_head: Vec<u8>,
     source_txid: Vec<u8>,
     source_tail: Vec<u8>,
+    /// In a streamed transaction, the events per (subxid, relation oid) of
+    /// subtransactions, taken off the counts when one aborts.
+    in_subxacts: Vec<(u32, u32, u64)>,
 }
 
 impl Counts {
+    /// `"xid:LSN"`: the LSN of the record that ends the transaction (its
+    /// commit, or its PREPARE); a streamed transaction's, unknown until its
+    /// end, is `"xid"`.
     fn id(&mut self, info: &TxnInfo) -> &[u8] {
         if self.id.is_empty() {
-            let text = format!("{}:{}", info.xid, info.final_lsn);
+            let text = if info.streamed { info.xid.to_string() } else { format!("{}:{}", info.xid, info.final_lsn) };
             json::string(&mut self.id, text.as_bytes());
         }
         &self.id
     }
 
-    /// Counts an event of `rel` (None: a message); returns its
+    /// Counts an event of `rel` (None: a message), made in subtransaction
+    /// `sub` of a streamed transaction (None otherwise); returns its
     /// (total_order, data_collection_order).
-    fn count(&mut self, rel: Option<&Rel>) -> (u64, u64) {
+    fn count(&mut self, rel: Option<&Rel>, sub: Option<u32>) -> (u64, u64) {
         self.events += 1;
         let Some(rel) = rel else { return (self.events, 0) };
+        if let Some(sub) = sub {
+            match self.in_subxacts.iter_mut().find(|(x, oid, _)| *x == sub && *oid == rel.oid) {
+                Some((_, _, n)) => *n += 1,
+                None => self.in_subxacts.push((sub, rel.oid, 1)),
+            }
+        }
         let n = match self.collections.iter_mut().find(|(oid, _, _)| *oid == rel.oid) {
             Some((_, _, n)) => {
                 *n += 1;
@@ -101,6 +119,24 @@ impl Counts {
             }
         };
         (self.events, n)
+    }
+
+    /// Takes the events of the aborted subtransaction `sub` off the counts
+    /// (their order numbers are not reused).
+    fn forget(&mut self, sub: u32) {
+        for (x, oid, n) in &self.in_subxacts {
+            if *x != sub {
+                continue;
+            }
+            self.events -= n;
+            if let Some(i) = self.collections.iter().position(|(o, _, _)| o == oid) {
+                self.collections[i].2 -= n;
+                if self.collections[i].2 == 0 {
+                    self.collections.remove(i);
+                }
+            }
+        }
+        self.in_subxacts.retain(|(x, _, _)| *x != sub);
     }
 }
 
@@ -128,6 +164,7 @@ impl Format for V3 {
             placeholder: o.unchanged_toast_placeholder.as_deref().map(json::string_owned),
             clock: system_clock,
             last_now: Default::default(),
+            records_sent: Default::default(),
         })
     }
 
@@ -172,17 +209,8 @@ impl Format for V3 {
         if self.o.include_transaction {
             let out = sink.buf();
             status_head(out, b"END", txn);
-            out.extend_from_slice(b",\"event_count\":");
-            json::push_u64(out, txn.fmt.events);
-            out.extend_from_slice(b",\"data_collections\":[");
-            for (i, (_, name, n)) in txn.fmt.collections.iter().enumerate() {
-                out.extend_from_slice(if i == 0 { b"{\"data_collection\":" } else { b",{\"data_collection\":" });
-                out.extend_from_slice(name);
-                out.extend_from_slice(b",\"event_count\":");
-                json::push_u64(out, *n);
-                out.push(b'}');
-            }
-            out.extend_from_slice(b"]}");
+            event_counts(out, &txn.fmt);
+            out.push(b'}');
             sink.send(Piece::Whole);
         }
     }
@@ -251,6 +279,90 @@ impl Format for V3 {
         out.push(b'}');
         sink.send(Piece::Whole);
     }
+
+    /// Status events beside BEGIN and END, in their style:
+    /// `{"status":"STREAM_START","id":..,"xid":..,..,"ts_ms":..}`. They are
+    /// written whatever include-transaction says: without them the changes
+    /// around them cannot be applied correctly.
+    fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, event: TxnEvent) {
+        let out = sink.buf();
+        let status: &[u8] = match event {
+            TxnEvent::StreamStart { .. } => b"STREAM_START",
+            TxnEvent::StreamStop => b"STREAM_STOP",
+            TxnEvent::StreamAbort { .. } => b"STREAM_ABORT",
+            TxnEvent::StreamCommit { .. } => b"STREAM_COMMIT",
+            TxnEvent::BeginPrepare => b"BEGIN_PREPARE",
+            TxnEvent::Prepare { streamed: false, .. } => b"PREPARE",
+            TxnEvent::Prepare { streamed: true, .. } => b"STREAM_PREPARE",
+            TxnEvent::CommitPrepared { .. } => b"COMMIT_PREPARED",
+            TxnEvent::RollbackPrepared { .. } => b"ROLLBACK_PREPARED",
+        };
+        out.extend_from_slice(b"{\"status\":\"");
+        out.extend_from_slice(status);
+        out.extend_from_slice(b"\",\"id\":");
+        out.extend_from_slice(txn.fmt.id(&txn.info));
+        out.extend_from_slice(b",\"xid\":");
+        json::push_u64(out, txn.info.xid as u64);
+        let two_phase = !matches!(
+            event,
+            TxnEvent::StreamStart { .. } | TxnEvent::StreamStop | TxnEvent::StreamAbort { .. } | TxnEvent::StreamCommit { .. }
+        );
+        if two_phase {
+            out.extend_from_slice(b",\"gid\":");
+            json::string(out, &txn.info.gid);
+        }
+        let lsn = |out: &mut Vec<u8>, lsn: u64, end: bool| {
+            out.extend_from_slice(b",\"lsn\":");
+            json::push_u64(out, lsn);
+            if end {
+                out.extend_from_slice(b",\"end_lsn\":");
+                json::push_u64(out, txn.info.end_lsn);
+            }
+        };
+        match event {
+            TxnEvent::StreamStart { first } => {
+                out.extend_from_slice(if first { b",\"first_segment\":true" } else { b",\"first_segment\":false" });
+            }
+            TxnEvent::StreamStop => {}
+            TxnEvent::StreamAbort { subxid, lsn: l } => {
+                out.extend_from_slice(b",\"subxid\":");
+                json::push_u64(out, subxid as u64);
+                lsn(out, l, false);
+                txn.fmt.forget(subxid);
+            }
+            TxnEvent::BeginPrepare => lsn(out, txn.info.final_lsn, true),
+            TxnEvent::StreamCommit { lsn: l }
+            | TxnEvent::Prepare { lsn: l, .. }
+            | TxnEvent::CommitPrepared { lsn: l }
+            | TxnEvent::RollbackPrepared { lsn: l } => lsn(out, l, true),
+        }
+        out.extend_from_slice(b",\"ts_ms\":");
+        match event {
+            // Within a stream the transaction's time is not known yet.
+            TxnEvent::StreamStart { .. } | TxnEvent::StreamStop | TxnEvent::StreamAbort { .. } => self.now(out),
+            _ => json::push_i64(out, unix_ms(txn.info.commit_time)),
+        }
+        if matches!(event, TxnEvent::StreamCommit { .. } | TxnEvent::Prepare { .. }) {
+            event_counts(out, &txn.fmt);
+        }
+        out.push(b'}');
+        sink.send(Piece::Whole);
+    }
+}
+
+/// `,"event_count":..,"data_collections":[..]` of an END event.
+fn event_counts(out: &mut Vec<u8>, c: &Counts) {
+    out.extend_from_slice(b",\"event_count\":");
+    json::push_u64(out, c.events);
+    out.extend_from_slice(b",\"data_collections\":[");
+    for (i, (_, name, n)) in c.collections.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"{\"data_collection\":" } else { b",{\"data_collection\":" });
+        out.extend_from_slice(name);
+        out.extend_from_slice(b",\"event_count\":");
+        json::push_u64(out, *n);
+        out.push(b'}');
+    }
+    out.push(b']');
 }
 
 /// `{"status":..,"id":..,"ts_ms":..` of a BEGIN or END event.
@@ -282,11 +394,20 @@ impl V3 {
     }
 
     /// The relation record, before the relation's first event in this
-    /// session and after each rebuild of its cache entry.
+    /// session and again when the relation has changed since the last one
+    /// written (checked once per rebuild of its cache entry: the server
+    /// rebuilds relations for reasons that change nothing printed, such
+    /// as at each block of a streamed transaction).
     fn relation_once(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, lsn: u64, rel: &Rel) {
         if !self.o.include_relations || rel.record_sent.replace(true) {
             return;
         }
+        let mut sent = self.records_sent.borrow_mut();
+        if sent.get(&rel.oid) == Some(&rel.record) {
+            return;
+        }
+        sent.insert(rel.oid, rel.record.clone());
+        drop(sent);
         let out = sink.buf();
         out.extend_from_slice(b"{\"op\":\"relation\",");
         self.source(out, Some(txn), lsn, Some(rel));
@@ -370,6 +491,10 @@ impl V3 {
         }
         json::push_bytes(out, &txn.fmt.source_txid);
         json::push_u64(out, lsn);
+        if txn.info.streamed {
+            out.extend_from_slice(b",\"subxid\":");
+            json::push_u64(out, txn.info.subxid as u64);
+        }
         json::push_bytes(out, &txn.fmt.source_tail);
     }
 
@@ -377,15 +502,24 @@ impl V3 {
     fn source_parts(&self, txn: &mut Txn<Counts>) {
         let (info, c) = (&txn.info, &mut txn.fmt);
         c.source_head.extend_from_slice(&self.source_head);
-        json::push_i64(&mut c.source_head, unix_ms(info.commit_time));
+        // A streamed transaction's commit time and LSN are not known yet.
+        if info.streamed {
+            c.source_head.extend_from_slice(b"null");
+        } else {
+            json::push_i64(&mut c.source_head, unix_ms(info.commit_time));
+        }
         c.source_head.extend_from_slice(&self.source_db);
         c.source_txid.extend_from_slice(b",\"txId\":");
         json::push_u64(&mut c.source_txid, info.xid as u64);
         c.source_txid.extend_from_slice(b",\"lsn\":");
-        c.source_tail.extend_from_slice(b",\"commit_lsn\":");
-        json::push_u64(&mut c.source_tail, info.final_lsn);
-        c.source_tail.extend_from_slice(b",\"ts_us\":");
-        json::push_i64(&mut c.source_tail, info.commit_time + PG_EPOCH_UNIX_US);
+        if info.streamed {
+            c.source_tail.extend_from_slice(b",\"commit_lsn\":null,\"ts_us\":null");
+        } else {
+            c.source_tail.extend_from_slice(b",\"commit_lsn\":");
+            json::push_u64(&mut c.source_tail, info.final_lsn);
+            c.source_tail.extend_from_slice(b",\"ts_us\":");
+            json::push_i64(&mut c.source_tail, info.commit_time + PG_EPOCH_UNIX_US);
+        }
         if self.o.include_origin {
             c.source_tail.extend_from_slice(b",\"origin\":");
             json::push_u64(&mut c.source_tail, info.origin as u64);
@@ -397,7 +531,8 @@ impl V3 {
     fn tail(&self, out: &mut Vec<u8>, txn: &mut Txn<Counts>, rel: Option<&Rel>) {
         out.extend_from_slice(b",\"ts_ms\":");
         self.now(out);
-        let (total, in_collection) = txn.fmt.count(rel);
+        let sub = txn.info.streamed.then_some(txn.info.subxid);
+        let (total, in_collection) = txn.fmt.count(rel, sub);
         if !self.o.include_transaction {
             out.extend_from_slice(b",\"transaction\":null");
             return;
@@ -495,7 +630,7 @@ mod tests {
     const SOURCE: &str = r#""source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":946684800001,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"commit_lsn":32,"ts_us":946684800001000}"#;
 
     fn txn() -> Txn<Counts> {
-        Txn { info: TxnInfo { xid: 7, final_lsn: 32, commit_time: 1_000, ..Default::default() }, fmt: Counts::default() }
+        Txn { info: TxnInfo { xid: 7, final_lsn: 32, commit_time: 1_000, ..Default::default() }, fmt: Counts::default(), written: false }
     }
 
     #[test]
