@@ -8,7 +8,7 @@
 
 use crate::compat;
 use crate::format::{
-    each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn, TxnEvent,
+    each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn,
 };
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::output::Output;
@@ -502,6 +502,7 @@ impl<F: Format> Session<F> {
 #[cfg(not(feature = "pg13"))]
 pub mod streams {
     use super::*;
+    use crate::format::TxnEvent;
 
     #[pgrx::pg_guard]
     pub unsafe extern "C-unwind" fn stream_start(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {

@@ -595,4 +595,62 @@ mod tests {
         quiet.commit(&mut sink, &mut txn, 0);
         assert!(sink.sent.is_empty());
     }
+
+    #[test]
+    fn streamed_and_two_phase_events() {
+        let f = v2(Options { include_timestamp: true, ..Options::default() });
+        let info = TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, timestamp: b"T".to_vec(), ..Default::default() };
+        let mut txn = Txn { info: TxnInfo { streamed: true, subxid: 9, ..info.clone() }, fmt: (), written: false };
+        let mut sink = VecSink::default();
+        f.txn_event(&mut sink, &mut txn, TxnEvent::StreamStart { first: true });
+        let r = rel();
+        let fr = f.relation(&r);
+        let cells = new_row();
+        let c = Change { kind: ChangeKind::Insert, lsn: 0x30, rel: &r, new: Some(Row { cells: &cells, render: &NEW }), old: None };
+        f.change(&mut sink, &mut txn, &c, &fr).unwrap();
+        f.truncate(&mut sink, &mut txn, 0x40, &r, &fr);
+        f.message(&mut sink, Some(&mut txn), &Message { transactional: true, lsn: 0x50, prefix: b"p", content: b"" });
+        f.txn_event(&mut sink, &mut txn, TxnEvent::StreamStop);
+        f.txn_event(&mut sink, &mut txn, TxnEvent::StreamAbort { subxid: 9, lsn: 0x60 });
+        txn.info.streamed = false;
+        f.txn_event(&mut sink, &mut txn, TxnEvent::StreamCommit { lsn: 0x70 });
+        let mut prepared = Txn { info: TxnInfo { gid: b"g\"1".to_vec(), ..info }, fmt: (), written: false };
+        for e in [
+            TxnEvent::BeginPrepare,
+            TxnEvent::Prepare { lsn: 0x20, streamed: false },
+            TxnEvent::Prepare { lsn: 0x20, streamed: true },
+            TxnEvent::CommitPrepared { lsn: 0x80 },
+            TxnEvent::RollbackPrepared { lsn: 0x90 },
+        ] {
+            f.txn_event(&mut sink, &mut prepared, e);
+        }
+        let sent: Vec<&str> = sink.sent.iter().map(|(_, s)| s.as_str()).collect();
+        let columns = r#""columns":[{"name":"a","type":"integer","value":1},{"name":"b","type":"text","value":"hi"}]"#;
+        assert_eq!(
+            sent,
+            [
+                r#"{"action":"S","xid":7,"first_segment":true}"#.to_string(),
+                format!(r#"{{"action":"I","xid":7,"subxid":9,"timestamp":null,"schema":"public","table":"t",{columns}}}"#),
+                r#"{"action":"T","xid":7,"subxid":9,"timestamp":null,"schema":"public","table":"t"}"#.into(),
+                r#"{"action":"M","xid":7,"timestamp":null,"transactional":true,"prefix":"p","content":""}"#.into(),
+                r#"{"action":"E","xid":7}"#.into(),
+                r#"{"action":"A","xid":7,"subxid":9}"#.into(),
+                r#"{"action":"c","xid":7,"timestamp":"T"}"#.into(),
+                r#"{"action":"b","xid":7,"gid":"g\"1","timestamp":"T"}"#.into(),
+                r#"{"action":"P","xid":7,"gid":"g\"1","timestamp":"T"}"#.into(),
+                r#"{"action":"p","xid":7,"gid":"g\"1","timestamp":"T"}"#.into(),
+                r#"{"action":"K","xid":7,"gid":"g\"1","timestamp":"T"}"#.into(),
+                r#"{"action":"r","xid":7,"gid":"g\"1","timestamp":"T"}"#.into(),
+            ]
+        );
+        // With include-lsn: the events' LSNs; the transaction's end as nextlsn.
+        let f = v2(Options { include_lsn: true, include_origin: true, ..Options::default() });
+        let mut sink = VecSink::default();
+        f.txn_event(&mut sink, &mut prepared, TxnEvent::CommitPrepared { lsn: 0x80 });
+        f.txn_event(&mut sink, &mut prepared, TxnEvent::StreamAbort { subxid: 7, lsn: 0x60 });
+        f.txn_event(&mut sink, &mut prepared, TxnEvent::StreamStart { first: false });
+        assert_eq!(sink.sent[0].1, r#"{"action":"K","xid":7,"gid":"g\"1","origin":0,"lsn":"0/80","nextlsn":"0/28"}"#);
+        assert_eq!(sink.sent[1].1, r#"{"action":"A","xid":7,"subxid":7,"lsn":"0/60"}"#);
+        assert_eq!(sink.sent[2].1, r#"{"action":"S","xid":7,"origin":0,"first_segment":false}"#);
+    }
 }

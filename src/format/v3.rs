@@ -741,4 +741,63 @@ mod tests {
             r#"{"op":"m","source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","txId":null,"lsn":48},"message":{"prefix":"p","content":"/wA="},"ts_ms":1000,"transaction":null}"#
         );
     }
+
+    #[test]
+    fn streamed_transaction_with_a_subtransaction_aborted() {
+        let f = v3(Options { include_relations: false, ..Options::default() });
+        let r = rel();
+        let fr = f.relation(&r);
+        let mut t = txn();
+        t.info.streamed = true;
+        let mut sink = VecSink::default();
+        f.txn_event(&mut sink, &mut t, TxnEvent::StreamStart { first: true });
+        let cells = [Cell::Value(0), Cell::Value(1)];
+        let c = Change { kind: ChangeKind::Insert, lsn: 48, rel: &r, new: Some(Row { cells: &cells, render: &NEW }), old: None };
+        for sub in [7, 8, 8, 7] {
+            t.info.subxid = sub;
+            f.change(&mut sink, &mut t, &c, &fr).unwrap();
+        }
+        f.txn_event(&mut sink, &mut t, TxnEvent::StreamStop);
+        f.txn_event(&mut sink, &mut t, TxnEvent::StreamAbort { subxid: 8, lsn: 60 });
+        t.info.end_lsn = 80;
+        f.txn_event(&mut sink, &mut t, TxnEvent::StreamCommit { lsn: 70 });
+        let sent: Vec<&str> = sink.sent.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(sent[0], r#"{"status":"STREAM_START","id":"7","xid":7,"first_segment":true,"ts_ms":1000}"#);
+        assert_eq!(
+            sent[2],
+            r#"{"before":null,"after":{"a":1,"b":"hi"},"source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"subxid":8,"commit_lsn":null,"ts_us":null},"op":"c","ts_ms":1000,"transaction":{"id":"7","total_order":2,"data_collection_order":2}}"#
+        );
+        assert_eq!(sent[5], r#"{"status":"STREAM_STOP","id":"7","xid":7,"ts_ms":1000}"#);
+        assert_eq!(sent[6], r#"{"status":"STREAM_ABORT","id":"7","xid":7,"subxid":8,"lsn":60,"ts_ms":1000}"#);
+        // The aborted subtransaction's two events are not counted.
+        assert_eq!(
+            sent[7],
+            r#"{"status":"STREAM_COMMIT","id":"7","xid":7,"lsn":70,"end_lsn":80,"ts_ms":946684800001,"event_count":2,"data_collections":[{"data_collection":"public.t","event_count":2}]}"#
+        );
+    }
+
+    #[test]
+    fn two_phase_events() {
+        let f = v3(Options { include_relations: false, ..Options::default() });
+        let mut t = txn();
+        t.info.gid = b"g".to_vec();
+        t.info.end_lsn = 40;
+        let mut sink = VecSink::default();
+        f.txn_event(&mut sink, &mut t, TxnEvent::BeginPrepare);
+        f.txn_event(&mut sink, &mut t, TxnEvent::Prepare { lsn: 32, streamed: false });
+        let mut k = txn();
+        k.info.gid = b"g".to_vec();
+        f.txn_event(&mut sink, &mut k, TxnEvent::CommitPrepared { lsn: 32 });
+        f.txn_event(&mut sink, &mut k, TxnEvent::RollbackPrepared { lsn: 32 });
+        let sent: Vec<&str> = sink.sent.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(
+            sent,
+            [
+                r#"{"status":"BEGIN_PREPARE","id":"7:32","xid":7,"gid":"g","lsn":32,"end_lsn":40,"ts_ms":946684800001}"#,
+                r#"{"status":"PREPARE","id":"7:32","xid":7,"gid":"g","lsn":32,"end_lsn":40,"ts_ms":946684800001,"event_count":0,"data_collections":[]}"#,
+                r#"{"status":"COMMIT_PREPARED","id":"7:32","xid":7,"gid":"g","lsn":32,"end_lsn":0,"ts_ms":946684800001}"#,
+                r#"{"status":"ROLLBACK_PREPARED","id":"7:32","xid":7,"gid":"g","lsn":32,"end_lsn":0,"ts_ms":946684800001}"#,
+            ]
+        );
+    }
 }
