@@ -44,10 +44,15 @@ test-matrix:
 	tools/matrix.sh 15 17 18
 
 # Long tests: a transaction with over 1.5 GB of format-version 1 output (a few
-# minutes, ~5 GB of disk), 5000 round-trip cases, 1000 publication cases against
-# pgoutput (new seed each run), crash and resume, a 3-minute soak.
+# minutes, ~5 GB of disk), a streamed transaction of over 2 GB of output (~8 GB
+# of disk), 5000 round-trip cases, 1000 publication cases against pgoutput (new
+# seed each run), 400 streamed/prepared cases and 150 with crashes (new seed),
+# crash and resume, a 3-minute soak.
 test-long: build
 	tests/huge.sh
+	tests/stream_huge.sh
+	STREAM_CASES=400 STREAM_SEED=$$(date +%s) tests/stream.sh
+	STREAM_CASES=150 STREAM_SEED=$$(date +%s) tests/stream.sh --crash
 	ROUNDTRIP_CASES=5000 tests/roundtrip.sh
 	PUBDIFF_CASES=1000 PUBDIFF_SEED=$$(date +%s) tests/pubdiff.sh
 	tests/crash.sh

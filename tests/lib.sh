@@ -28,3 +28,18 @@ finish() {
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# Peak private (anonymous) memory of the walsender serving application $1, in kB.
+sample_memory() {
+    local app=$1 out=$2 pid="" peak=0 rss hwm=0
+    while true; do
+        [ -z "$pid" ] && pid=$(psql -X -At -d postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = '$app'" 2>/dev/null)
+        if [ -n "$pid" ]; then
+            [ -r "/proc/$pid/status" ] || break
+            rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+            [ -n "$rss" ] && [ "$rss" -gt "$peak" ] && peak=$rss
+            echo "$peak" >"$out"
+        fi
+        sleep 0.2
+    done
+}

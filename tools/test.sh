@@ -43,6 +43,8 @@ suite "pg_regress suite (differential against wal2json)" \
 suite "replication protocol (pg_recvlogical, psycopg2)" "." tests/protocol.sh
 suite "round trip: replaying the stream rebuilds random tables" "^(ok|FAIL)|passed" tests/roundtrip.sh
 suite "publications against pgoutput: random publications and changes" "^(ok|FAIL)|passed" tests/pubdiff.sh
+suite "streaming and two-phase: random large transactions reassembled" "^(ok|FAIL)|passed" tests/stream.sh
+suite "streaming and two-phase, with the server killed and restarted" "^(ok|FAIL)|passed" env STREAM_CASES=30 tests/stream.sh --crash
 suite "concurrency soak: pgbench, concurrent DDL, two slots" "^(ok|FAIL)|passed|changes per" tests/soak.sh
 suite "panics become ERRORs (test-only fault-injection build)" "^(ok|FAIL)|passed" tests/panic.sh
 
