@@ -58,6 +58,10 @@ CONFIGS = {
     # A publication whose row filter keeps half of the rows (id % 2 = 0).
     "waljson v2 row filter": ("waljson", "text", ["format-version", "2", "publication-names", "bench_half"]),
     "pgoutput row filter": ("pgoutput", "binary", ["proto_version", "1", "publication_names", "bench_half"]),
+    # With streaming on (the 1M-row transaction passes logical_decoding_work_mem
+    # and is streamed; the smaller ones are sent at commit as usual).
+    "waljson v2 streamed": ("waljson", "text", ["format-version", "2", "stream-changes", "1"]),
+    "pgoutput streamed": ("pgoutput", "binary", ["proto_version", "2", "publication_names", "bench_pub", "streaming", "on"]),
     "floor (all filtered)": ("waljson", "text", ["format-version", "2", "filter-tables", "*.*", "include-transaction", "0"]),
 }
 
@@ -238,6 +242,7 @@ def main():
             w["ratio_row_filter_to_pgoutput"] = round(c["waljson v2 row filter"]["min_s"] / c["pgoutput row filter"]["min_s"], 3)
             r = w["pg_recvlogical_seconds"]
             w["ratio_row_filter_to_pgoutput_walsender"] = round(r["waljson row filter"] / r["pgoutput row filter"], 3)
+            w["ratio_streamed_to_pgoutput"] = round(c["waljson v2 streamed"]["min_s"] / c["pgoutput streamed"]["min_s"], 3)
             w["ratio_v3_to_v2"] = round(c["waljson v3"]["min_s"] / c["waljson v2"]["min_s"], 3)
             w["ratio_v3_to_wal2json_v2"] = round(c["waljson v3"]["min_s"] / c["wal2json v2"]["min_s"], 3)
             # The plugins' own cost: time above the floor (reading the WAL and
@@ -265,7 +270,8 @@ def main():
               f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}"
               f"   v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}"
               f"   row filter (half): waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}"
-              f" (walsender {w['ratio_row_filter_to_pgoutput_walsender']:.2f})")
+              f" (walsender {w['ratio_row_filter_to_pgoutput_walsender']:.2f})"
+              f"   streamed: waljson v2 / pgoutput {w['ratio_streamed_to_pgoutput']:.2f}")
 
 
 def print_workload(w):
@@ -276,7 +282,8 @@ def print_workload(w):
     print(f"  ratio waljson/wal2json: v2 {w['ratio_v2']:.2f} (net of floor {w['net_ratio_v2']:.2f}), "
           f"v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f}); waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}; "
           f"v3 / waljson v2 {w['ratio_v3_to_v2']:.2f}, v3 / wal2json v2 {w['ratio_v3_to_wal2json_v2']:.2f}; "
-          f"row filter keeping half: waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}")
+          f"row filter keeping half: waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}; "
+          f"streaming on: waljson v2 / pgoutput {w['ratio_streamed_to_pgoutput']:.2f}")
     r = w["pg_recvlogical_seconds"]
     print("  pg_recvlogical (walsender): " + ", ".join(f"{k} {v:.2f} s" for k, v in r.items()))
 

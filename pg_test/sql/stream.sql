@@ -76,7 +76,7 @@ SELECT (data::jsonb->'columns'->1->>'value') = repeat(md5('6001'), 400) AS toast
  WHERE data ~ '"value":6001}';
 SELECT mask(data) FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, 'format-version', '2', 'stream-changes', '1',
     'include-lsn', '1', 'include-timestamp', '1', 'include-origin', '1')
- WHERE data ~ '"action":"[SAc]"' LIMIT 12;
+ WHERE data ~ '"action":"[Ac]"' OR data ~ '"first_segment":true' LIMIT 10;
 SELECT mask(data) FROM pg_logical_slot_peek_changes('waljson_slot', NULL, NULL, 'format-version', '2', 'stream-changes', '1')
  WHERE data ~ '"value":(8800|8801)}';
 
