@@ -38,7 +38,8 @@ sample_memory() {
             [ -r "/proc/$pid/status" ] || break
             rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
             [ -n "$rss" ] && [ "$rss" -gt "$peak" ] && peak=$rss
-            echo "$peak" >"$out"
+            # Renamed into place: the reader may kill this loop at any moment.
+            echo "$peak" >"$out.tmp" && mv -f "$out.tmp" "$out"
         fi
         sleep 0.2
     done
