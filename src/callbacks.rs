@@ -664,22 +664,21 @@ pub mod streams {
         ) {
             let top = top_txn(txn);
             let event = TxnEvent::StreamAbort { subxid: (*txn).xid.into_inner(), lsn: abort_lsn };
-            let write = |s: &mut Self, t: &mut Txn<F::Txn>| {
-                if t.written || s.opts.include_empty_transaction {
-                    s.format.txn_event(&mut s.output.sink(ctx), t, event);
-                }
-            };
-            if top == txn {
-                let mut t = self.txns.end(top);
-                t.info.streamed = true;
-                write(self, &mut t);
-                compat::update_progress(ctx, &mut self.progress, true, !t.written);
+            // The whole transaction aborted: its state ends here.
+            let whole = top == txn;
+            let mut ended;
+            let t: &mut Txn<F::Txn> = if whole {
+                ended = self.txns.end(top);
+                ended.info.streamed = true;
+                &mut ended
             } else {
-                let t: *mut Txn<F::Txn> = self.txns.streamed(top);
-                // SAFETY: `t` lives in `self.txns`, which `write` does not touch.
-                write(self, &mut *t);
-                compat::update_progress(ctx, &mut self.progress, false, false);
+                self.txns.streamed(top)
+            };
+            let written = t.written;
+            if written || self.opts.include_empty_transaction {
+                self.format.txn_event(&mut self.output.sink(ctx), t, event);
             }
+            compat::update_progress(ctx, &mut self.progress, whole, whole && !written);
         }
 
         /// A streamed transaction commits, or is prepared (`event`).
