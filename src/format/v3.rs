@@ -80,7 +80,8 @@ pub struct Counts {
     source_txid: Vec<u8>,
     source_tail: Vec<u8>,
     /// In a streamed transaction, the events per (subxid, relation oid) of
-    /// subtransactions, taken off the counts when one aborts.
+    /// its subtransactions (not of its top level), taken off the counts when
+    /// one aborts.
     in_subxacts: Vec<(u32, u32, u64)>,
 }
 
@@ -531,7 +532,9 @@ impl V3 {
     fn tail(&self, out: &mut Vec<u8>, txn: &mut Txn<Counts>, rel: Option<&Rel>) {
         out.extend_from_slice(b",\"ts_ms\":");
         self.now(out);
-        let sub = txn.info.streamed.then_some(txn.info.subxid);
+        // Only subtransactions' events are kept apart: a whole
+        // transaction's abort ends its counts anyway.
+        let sub = Some(txn.info.subxid).filter(|&s| txn.info.streamed && s != txn.info.xid);
         let (total, in_collection) = txn.fmt.count(rel, sub);
         if !self.o.include_transaction {
             out.extend_from_slice(b",\"transaction\":null");
