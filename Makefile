@@ -18,6 +18,7 @@ deps:
 
 build: deps
 	cargo build --release $(CARGO_FEATURE_FLAGS)
+	tools/extension-files.sh
 
 # Installs waljson.so into the server's library directory.
 install: deps

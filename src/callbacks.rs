@@ -7,13 +7,12 @@
 //! Every callback is `#[pg_guard]`: a Rust panic becomes a PostgreSQL ERROR.
 
 use crate::compat;
-use crate::format::{
-    each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn,
-};
+use crate::format::{each_format, new_by_format, ByFormat, ChangeKind, Env, Family, Format, Message, Skipped, Txn};
 use crate::options::{ErrorKind, OptionError, Options};
 use crate::output::Output;
 use crate::publication::{self, Publisher, Verdict};
 use crate::relation::RelationCache;
+use crate::settings;
 use crate::tuple::Rows;
 use crate::txn::Txns;
 use pgrx::pg_sys;
@@ -37,10 +36,9 @@ pub struct Session<F: Format> {
     change_cxt: pg_sys::MemoryContext,
     rows: Rows,
     progress: u32,
-    /// While a transaction (or a stream block) is written: the GUC nest
-    /// level of the format's settings, and the transaction nest level it
-    /// was made in.
-    settings_level: Option<(i32, i32)>,
+    /// While a transaction (or a stream block) is written: the nest level
+    /// of the format's settings.
+    settings_level: Option<settings::Level>,
 }
 
 /// The session of whichever format the options chose.
@@ -60,7 +58,7 @@ unsafe fn state<'a>(ctx: *mut pg_sys::LogicalDecodingContext) -> &'a mut State {
     &mut *((*ctx).output_plugin_private as *mut State)
 }
 
-fn option_error(e: OptionError) -> ! {
+pub(crate) fn option_error(e: OptionError) -> ! {
     let code = match e.kind {
         ErrorKind::InvalidParameterValue => PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
         ErrorKind::InvalidName => PgSqlErrorCode::ERRCODE_INVALID_NAME,
@@ -91,6 +89,27 @@ unsafe fn option_items(list: *mut pg_sys::List) -> Vec<(String, Option<Vec<u8>>)
         items.push((name, value));
     }
     items
+}
+
+/// What `publication-names` cannot be combined with (a slot's options or
+/// `waljson.snapshot()`'s).
+pub(crate) fn check_publication_options(opts: &Options) {
+    if opts.publication_names.is_some() {
+        if cfg!(any(feature = "pg13", feature = "pg14")) {
+            option_error(OptionError {
+                kind: ErrorKind::FeatureNotSupported,
+                message: "waljson: publication-names needs PostgreSQL 15 or later".into(),
+                hint: Some("Use add-tables, filter-tables and actions to choose what is written.".into()),
+            });
+        }
+        if opts.partition_root {
+            option_error(OptionError {
+                kind: ErrorKind::InvalidParameterValue,
+                message: "waljson: partition-root cannot be combined with publication-names".into(),
+                hint: Some("With publications, a partition's changes are published as its root when the publication has publish_via_partition_root.".into()),
+            });
+        }
+    }
 }
 
 /// The database's name. A walsender runs startup outside any transaction,
@@ -137,7 +156,8 @@ pub unsafe extern "C-unwind" fn startup(
     (*opt).receive_rewrites = false;
 
     let items = option_items((*ctx).output_plugin_options);
-    let opts = Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))).unwrap_or_else(|e| option_error(e));
+    let opts =
+        Options::parse(items.iter().map(|(n, v)| (n.as_str(), v.as_deref()))).unwrap_or_else(|e| option_error(e));
     crate::relation::register_callbacks();
     decoding_modes(ctx, &opts, is_init);
     let state: State = new_by_format!(opts.format, F => Session::<F>::new(ctx, opts, &env::<F>(ctx, is_init)));
@@ -266,23 +286,15 @@ impl<F: Format> Session<F> {
     /// # Safety
     /// `ctx` is the decoding context being started.
     unsafe fn new(ctx: *mut pg_sys::LogicalDecodingContext, opts: Options, env: &Env) -> Self {
-        let format = F::new(&opts, env).unwrap_or_else(|e| option_error(e));
-        if opts.publication_names.is_some() {
-            if cfg!(any(feature = "pg13", feature = "pg14")) {
-                option_error(OptionError {
-                    kind: ErrorKind::FeatureNotSupported,
-                    message: "waljson: publication-names needs PostgreSQL 15 or later".into(),
-                    hint: Some("Use add-tables, filter-tables and actions to choose what is written.".into()),
-                });
-            }
-            if opts.partition_root {
-                option_error(OptionError {
-                    kind: ErrorKind::InvalidParameterValue,
-                    message: "waljson: partition-root cannot be combined with publication-names".into(),
-                    hint: Some("With publications, a partition's changes are published as its root when the publication has publish_via_partition_root.".into()),
-                });
-            }
+        if let Some(name) = opts.snapshot_only() {
+            option_error(OptionError {
+                kind: ErrorKind::InvalidParameterValue,
+                message: format!("waljson: option \"{name}\" applies to waljson.snapshot() only"),
+                hint: Some("A slot takes the other options; waljson.snapshot() takes them all.".into()),
+            });
         }
+        let format = F::new(&opts, env).unwrap_or_else(|e| option_error(e));
+        check_publication_options(&opts);
         Session {
             publisher: Publisher::new(opts.partition_root, opts.publication_names.as_deref()),
             format,
@@ -332,41 +344,14 @@ impl<F: Format> Session<F> {
         self.restore_settings();
     }
 
-    /// Sets the format's settings for the transaction being written, in a
-    /// GUC nest level of their own: the reorder buffer replays it in a
-    /// (sub)transaction that is rolled back afterwards, and an ERROR
-    /// unwinds the level too, so the session's settings always come back.
+    /// Sets the format's settings for the transaction being written (see `settings`).
     unsafe fn fix_settings(&mut self) {
-        let settings = self.format.settings();
-        if settings.is_empty() {
-            return;
-        }
-        self.settings_level = Some((pg_sys::NewGUCNestLevel(), pg_sys::GetCurrentTransactionNestLevel()));
-        for (name, value) in settings {
-            pg_sys::set_config_option(
-                name.as_ptr(),
-                value.as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                PgLogLevel::ERROR as i32,
-                false,
-            );
-        }
+        self.settings_level = settings::push(self.format.settings());
     }
 
-    /// Restores the session's settings after a transaction (see `fix_settings`).
+    /// Restores the session's settings after a transaction.
     unsafe fn restore_settings(&mut self) {
-        if let Some((level, xact_level)) = self.settings_level.take() {
-            // A concurrent abort of a streamed or prepared transaction rolls
-            // back the (sub)transaction the level was made in, and the level
-            // with it, before the block's closing callback: nothing is left
-            // to restore then.
-            if pg_sys::IsTransactionState() && pg_sys::GetCurrentTransactionNestLevel() == xact_level {
-                pg_sys::AtEOXact_GUC(true, level);
-            }
-        }
+        settings::pop(self.settings_level.take());
     }
 
     unsafe fn change(
@@ -417,9 +402,9 @@ impl<F: Format> Session<F> {
                     self.txns.get(txn)
                 };
                 let sink = &mut self.output.sink(ctx);
-                let written = self.rows.with_change(entry, kind, (*change).lsn, format.style(), |c| {
-                    format.change(sink, t, c, &entry.fmt)
-                });
+                let written = self
+                    .rows
+                    .with_change(entry, kind, (*change).lsn, format.style(), |c| format.change(sink, t, c, &entry.fmt));
                 if let Err(Skipped(warning)) | Ok(Some(warning)) = written {
                     pgrx::warning!("{}", warning);
                 }
@@ -505,12 +490,18 @@ pub mod streams {
     use crate::format::TxnEvent;
 
     #[pgrx::pg_guard]
-    pub unsafe extern "C-unwind" fn stream_start(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+    pub unsafe extern "C-unwind" fn stream_start(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+    ) {
         each_format!(state(ctx), s => s.stream_start(ctx, txn))
     }
 
     #[pgrx::pg_guard]
-    pub unsafe extern "C-unwind" fn stream_stop(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+    pub unsafe extern "C-unwind" fn stream_stop(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+    ) {
         each_format!(state(ctx), s => s.stream_stop(ctx, txn))
     }
 
@@ -581,7 +572,10 @@ pub mod streams {
     }
 
     #[pgrx::pg_guard]
-    pub unsafe extern "C-unwind" fn begin_prepare(ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+    pub unsafe extern "C-unwind" fn begin_prepare(
+        ctx: *mut pg_sys::LogicalDecodingContext,
+        txn: *mut pg_sys::ReorderBufferTXN,
+    ) {
         each_format!(state(ctx), s => s.begin_prepare(ctx, txn))
     }
 
@@ -627,7 +621,11 @@ pub mod streams {
     impl<F: Format> Session<F> {
         /// A block of a streamed transaction opens. Its format settings hold
         /// for the block only: other transactions are written between blocks.
-        unsafe fn stream_start(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        unsafe fn stream_start(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+        ) {
             self.fix_settings();
             let t = self.txns.streamed(txn);
             // The first block written of the transaction in this session
@@ -682,12 +680,18 @@ pub mod streams {
         }
 
         /// A streamed transaction commits, or is prepared (`event`).
-        unsafe fn stream_end(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN, event: TxnEvent) {
+        unsafe fn stream_end(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+            event: TxnEvent,
+        ) {
             let mut t = self.txns.end_refreshed(txn);
             t.info.streamed = true;
             // A prepared transaction is always announced: its COMMIT or
             // ROLLBACK PREPARED follows, maybe in another session.
-            let skipped = matches!(event, TxnEvent::StreamCommit { .. }) && !t.written && !self.opts.include_empty_transaction;
+            let skipped =
+                matches!(event, TxnEvent::StreamCommit { .. }) && !t.written && !self.opts.include_empty_transaction;
             compat::update_progress(ctx, &mut self.progress, true, skipped);
             if !skipped {
                 self.format.txn_event(&mut self.output.sink(ctx), &mut t, event);
@@ -698,7 +702,11 @@ pub mod streams {
         /// opening is always written, empty or not (as pgoutput does): after
         /// a restart the session cannot know whether it was sent before, and
         /// its COMMIT PREPARED must find it.
-        unsafe fn begin_prepare(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN) {
+        unsafe fn begin_prepare(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+        ) {
             self.fix_settings();
             let t = self.txns.begin(txn);
             self.format.txn_event(&mut self.output.sink(ctx), t, TxnEvent::BeginPrepare);
@@ -712,7 +720,11 @@ pub mod streams {
         ) {
             let mut t = self.txns.end(txn);
             compat::update_progress(ctx, &mut self.progress, true, false);
-            self.format.txn_event(&mut self.output.sink(ctx), &mut t, TxnEvent::Prepare { lsn: prepare_lsn, streamed: false });
+            self.format.txn_event(
+                &mut self.output.sink(ctx),
+                &mut t,
+                TxnEvent::Prepare { lsn: prepare_lsn, streamed: false },
+            );
             self.restore_settings();
         }
 
@@ -720,7 +732,12 @@ pub mod streams {
         /// the PREPARE (in this session or an earlier one, or never sent:
         /// a rollback of a transaction prepared before the slot decoded
         /// prepared transactions).
-        unsafe fn finish_prepared(&mut self, ctx: *mut pg_sys::LogicalDecodingContext, txn: *mut pg_sys::ReorderBufferTXN, event: TxnEvent) {
+        unsafe fn finish_prepared(
+            &mut self,
+            ctx: *mut pg_sys::LogicalDecodingContext,
+            txn: *mut pg_sys::ReorderBufferTXN,
+            event: TxnEvent,
+        ) {
             let mut t = self.txns.detached(txn);
             compat::update_progress(ctx, &mut self.progress, true, false);
             self.format.txn_event(&mut self.output.sink(ctx), &mut t, event);

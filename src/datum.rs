@@ -242,9 +242,21 @@ impl Value<'_> {
         let arr = pg_sys::pg_detoast_datum(self.datum.cast_mut_ptr()) as *mut pg_sys::ArrayType;
         let ndim = (*arr).ndim.max(0) as usize;
         // SAFETY: ARR_DIMS: the dimensions follow the fixed header.
-        let dims = std::slice::from_raw_parts((arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32, ndim);
+        let dims = std::slice::from_raw_parts(
+            (arr as *const u8).add(std::mem::size_of::<pg_sys::ArrayType>()) as *const i32,
+            ndim,
+        );
         let (mut values, mut nulls, mut n) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
-        pg_sys::deconstruct_array(arr, elem.typid, elem.len as i32, elem.byval, elem.align, &mut values, &mut nulls, &mut n);
+        pg_sys::deconstruct_array(
+            arr,
+            elem.typid,
+            elem.len as i32,
+            elem.byval,
+            elem.align,
+            &mut values,
+            &mut nulls,
+            &mut n,
+        );
         let n = n.max(0) as usize;
         // SAFETY: deconstruct_array returned n datums and n null flags (or none for n = 0).
         let (values, nulls) = if n == 0 {
@@ -364,7 +376,14 @@ impl Value<'_> {
         let status = if with_tz {
             unguarded::timestamp2tm(raw, &mut tz, &mut tm, &mut fsec, &mut tzn, std::ptr::null_mut())
         } else {
-            unguarded::timestamp2tm(raw, std::ptr::null_mut(), &mut tm, &mut fsec, std::ptr::null_mut(), std::ptr::null_mut())
+            unguarded::timestamp2tm(
+                raw,
+                std::ptr::null_mut(),
+                &mut tm,
+                &mut fsec,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
         };
         if status != 0 {
             // Out of range: the output function raises its ERROR.
@@ -414,4 +433,3 @@ unsafe fn fixed_utc_offset() -> Option<i32> {
         offset => Some(offset as i32),
     }
 }
-

@@ -221,7 +221,6 @@ pub enum MessageContent {
     Hex,
 }
 
-
 /// Appends a logical message's payload as a JSON string in the chosen
 /// encoding. `Text` validates UTF-8 only where the database's encoding is
 /// UTF-8 (elsewhere the bytes are the database's text, as in wal2json).

@@ -8,7 +8,9 @@
 //! `callbacks` (the decoding events' policy), `output` (the writer of
 //! `ctx->out`), `txn` (per-transaction state), `tuple` (deforming and
 //! rendering rows), `datum` (decoding values), `relation` (the relation
-//! cache), `compat` (PostgreSQL version differences), `unguarded`.
+//! cache), `compat` (PostgreSQL version differences), `settings` (the
+//! formats' session settings), `unguarded`; and the extension's SQL
+//! functions: `sql`, `snapshot` (`waljson.snapshot()`).
 
 pub mod filter;
 pub mod format;
@@ -31,6 +33,12 @@ mod publication;
 #[cfg(not(test))]
 mod relation;
 #[cfg(not(test))]
+mod settings;
+#[cfg(not(test))]
+mod snapshot;
+#[cfg(not(test))]
+mod sql;
+#[cfg(not(test))]
 mod tuple;
 #[cfg(not(test))]
 mod txn;
@@ -42,10 +50,11 @@ use pgrx::pg_sys;
 
 /// The crate's version as a C string, for the module magic block.
 #[cfg(not(test))]
-const VERSION: &std::ffi::CStr = match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-    Ok(v) => v,
-    Err(_) => panic!("the package version contains a NUL byte"),
-};
+const VERSION: &std::ffi::CStr =
+    match std::ffi::CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => panic!("the package version contains a NUL byte"),
+    };
 
 // PostgreSQL 18 shows the name and version (pg_get_loaded_modules()), as
 // wal2json 2.6+ declares them; earlier versions ignore them.

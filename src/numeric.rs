@@ -12,7 +12,12 @@
 enum Header<'a> {
     /// NaN or an infinity: its text.
     Special(&'static [u8]),
-    Finite { negative: bool, dscale: i32, weight: i32, digits: &'a [u8] },
+    Finite {
+        negative: bool,
+        dscale: i32,
+        weight: i32,
+        digits: &'a [u8],
+    },
 }
 
 /// Reads the header of a numeric's payload (None: not well formed).

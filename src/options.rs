@@ -57,6 +57,12 @@ pub struct Options {
     pub tables: TableFilter,
     pub prefixes: PrefixFilter,
     pub filter_origins: Vec<u32>,
+    /// `waljson.snapshot()` only, format 1: rows per `{"change":[..]}`
+    /// document (None: `SNAPSHOT_BATCH_DEFAULT`).
+    pub batch_size: Option<u32>,
+    /// `waljson.snapshot()` only, format 3: the slot whose stream the
+    /// snapshot precedes, printed as `source.name` (as the stream does).
+    pub slot_name: Option<Vec<u8>>,
     /// Test builds only: make the change callback panic (proves panics become ERRORs).
     #[cfg(feature = "fault-injection")]
     pub fault_panic_on_change: bool,
@@ -96,6 +102,8 @@ impl Default for Options {
             tables: TableFilter::default(),
             prefixes: PrefixFilter::default(),
             filter_origins: Vec::new(),
+            batch_size: None,
+            slot_name: None,
             #[cfg(feature = "fault-injection")]
             fault_panic_on_change: false,
         }
@@ -334,6 +342,10 @@ impl Options {
                 return Err(OptionError::new(ErrorKind::InvalidName, format!("parameter \"{name}\" was deprecated")))
             }
             "format-version" => self.format = format_version(name, value)?,
+            "batch-size" => self.batch_size = Some(batch_size(name, value)?),
+            "slot-name" => {
+                self.slot_name = Some(value.ok_or_else(|| OptionError::bad_value(name, b"(null)"))?.to_vec())
+            }
             "publication-names" => self.publication_names = Some(publication_names(name, value)?),
             "actions" => {
                 if let Some(v) = value {
@@ -343,6 +355,32 @@ impl Options {
             _ => return self.apply_filter(&canon, name, value),
         }
         Ok(())
+    }
+
+    /// The options of an initial snapshot (`waljson.snapshot()`): the
+    /// session's, without what describes a transaction (xid, commit time,
+    /// LSN, origin): snapshot rows belong to none.
+    pub fn for_snapshot(&self) -> Options {
+        Options {
+            include_xids: false,
+            include_timestamp: false,
+            include_lsn: false,
+            include_origin: false,
+            stream_changes: false,
+            ..self.clone()
+        }
+    }
+
+    /// The first option given that only `waljson.snapshot()` takes (a
+    /// slot refuses it).
+    pub fn snapshot_only(&self) -> Option<&'static str> {
+        if self.batch_size.is_some() {
+            Some("batch-size")
+        } else if self.slot_name.is_some() {
+            Some("slot-name")
+        } else {
+            None
+        }
     }
 
     /// The table, origin and message-prefix filters: a value adds to the
@@ -475,6 +513,23 @@ fn message_content(name: &str, value: Option<&[u8]>) -> Result<MessageContent, O
     }
 }
 
+/// Rows per format-1 document of `waljson.snapshot()` by default.
+pub const SNAPSHOT_BATCH_DEFAULT: u32 = 1000;
+/// At most: a document is one text value, under PostgreSQL's 1 GB.
+const SNAPSHOT_BATCH_MAX: u32 = 1_000_000;
+
+fn batch_size(name: &str, value: Option<&[u8]>) -> Result<u32, OptionError> {
+    let n = value.and_then(parse_int);
+    match n {
+        Some(n) if n >= 1 && n as u32 <= SNAPSHOT_BATCH_MAX => Ok(n as u32),
+        _ => {
+            let mut e = OptionError::bad_value(name, value.unwrap_or(b"(null)"));
+            e.hint = Some(format!("{name} is a number of rows from 1 to {SNAPSHOT_BATCH_MAX}."));
+            Err(e)
+        }
+    }
+}
+
 fn binary_encoding(name: &str, value: Option<&[u8]>) -> Result<BinaryEncoding, OptionError> {
     match value.map(|v| v.to_ascii_lowercase()).as_deref() {
         Some(b"hex") => Ok(BinaryEncoding::Hex),
@@ -582,6 +637,27 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_options() {
+        let o = parse(&[
+            ("batch-size", Some("500")),
+            ("slot-name", Some("s1")),
+            ("include-xids", Some("1")),
+            ("include-lsn", Some("1")),
+        ])
+        .unwrap();
+        assert_eq!((o.batch_size, o.slot_name.as_deref()), (Some(500), Some(b"s1".as_slice())));
+        assert_eq!(o.snapshot_only(), Some("batch-size"));
+        let s = o.for_snapshot();
+        assert!(!s.include_xids && !s.include_lsn && o.include_xids);
+        assert_eq!(Options::default().snapshot_only(), None);
+        for bad in ["0", "-1", "x", "1000001"] {
+            let e = parse(&[("batch-size", Some(bad))]).unwrap_err();
+            assert_eq!(e.message, format!("could not parse value \"{bad}\" for parameter \"batch-size\""));
+        }
+        assert!(parse(&[("slot-name", None)]).is_err());
+    }
+
+    #[test]
     fn errors() {
         let e = parse(&[("nosuchopt", Some("42"))]).unwrap_err();
         assert_eq!(e.message, "option \"nosuchopt\" = \"42\" is unknown");
@@ -657,11 +733,17 @@ mod tests {
 
     #[test]
     fn publication_name_lists() {
-        let names = |s: &str| identifier_list(s.as_bytes()).map(|v| v.into_iter().map(|n| String::from_utf8(n).unwrap()).collect::<Vec<_>>());
+        let names = |s: &str| {
+            identifier_list(s.as_bytes())
+                .map(|v| v.into_iter().map(|n| String::from_utf8(n).unwrap()).collect::<Vec<_>>())
+        };
         assert_eq!(names(""), Some(vec![]));
         assert_eq!(names(" p "), Some(vec!["p".into()]));
         assert_eq!(names("P1, p2"), Some(vec!["p1".into(), "p2".into()]));
-        assert_eq!(names("\"Mixed Case\",\"a,b\",\"q\"\"x\""), Some(vec!["Mixed Case".into(), "a,b".into(), "q\"x".into()]));
+        assert_eq!(
+            names("\"Mixed Case\",\"a,b\",\"q\"\"x\""),
+            Some(vec!["Mixed Case".into(), "a,b".into(), "q\"x".into()])
+        );
         for bad in ["a,", ",a", "a b", "\"open", "\"\"", "a,,b"] {
             assert_eq!(names(bad), None, "{bad:?}");
         }

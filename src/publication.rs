@@ -62,9 +62,7 @@ impl Columns {
         let generated = (*att).attgenerated as u8;
         match self {
             Columns::All => true,
-            Columns::Published { stored_generated } => {
-                generated == 0 || (*stored_generated && generated == b's')
-            }
+            Columns::Published { stored_generated } => generated == 0 || (*stored_generated && generated == b's'),
             Columns::Listed(list) => generated != b'v' && list.contains(&(*att).attnum),
         }
     }
@@ -83,17 +81,16 @@ pub struct Decision {
 impl Decision {
     /// Everything, as the relation itself (or its root, for `partition-root`).
     unsafe fn everything(rel: pg_sys::Relation, partition_root: bool) -> Decision {
-        let target = if partition_root && (*(*rel).rd_rel).relispartition { topmost_ancestor((*rel).rd_id) } else { (*rel).rd_id };
+        let target = if partition_root && (*(*rel).rd_rel).relispartition {
+            topmost_ancestor((*rel).rd_id)
+        } else {
+            (*rel).rd_id
+        };
         Decision { actions: Actions::default(), target, columns: Columns::All, filter: None }
     }
 
     fn nothing(rel: pg_sys::Oid) -> Decision {
-        Decision {
-            actions: Actions::NONE,
-            target: rel,
-            columns: Columns::All,
-            filter: None,
-        }
+        Decision { actions: Actions::NONE, target: rel, columns: Columns::All, filter: None }
     }
 }
 
@@ -145,7 +142,11 @@ pub struct Publisher {
 impl Publisher {
     pub fn new(partition_root: bool, names: Option<&[Vec<u8>]>) -> Publisher {
         let names = names.map(|n| {
-            n.iter().map(|s| CString::new(s.clone()).unwrap_or_else(|_| pgrx::error!("publication name contains a NUL byte"))).collect()
+            n.iter()
+                .map(|s| {
+                    CString::new(s.clone()).unwrap_or_else(|_| pgrx::error!("publication name contains a NUL byte"))
+                })
+                .collect()
         });
         PUBLICATIONS_STALE.store(true, Relaxed);
         Publisher { partition_root, names, loaded: Vec::new() }
@@ -185,7 +186,12 @@ impl Publisher {
                 oid: (*p).oid,
                 alltables: (*p).alltables,
                 viaroot: (*p).pubviaroot,
-                actions: Actions { insert: a.pubinsert, update: a.pubupdate, delete: a.pubdelete, truncate: a.pubtruncate },
+                actions: Actions {
+                    insert: a.pubinsert,
+                    update: a.pubupdate,
+                    delete: a.pubdelete,
+                    truncate: a.pubtruncate,
+                },
                 stored_generated: compat::publishes_stored_generated(p),
             });
         }
@@ -234,7 +240,9 @@ pub unsafe fn decide_15(p: &Publisher, rel: pg_sys::Relation, mcxt: pg_sys::Memo
                     }
                 }
             }
-            publish = list_has_oid(pubids, publication.oid) || list_has_oid(schema_pubids, publication.oid) || ancestor_published;
+            publish = list_has_oid(pubids, publication.oid)
+                || list_has_oid(schema_pubids, publication.oid)
+                || ancestor_published;
         }
         // A partitioned table's own changes are its partitions', unless
         // they are published through it.
@@ -452,7 +460,12 @@ impl RowFilter {
     /// `target` is the reported relation, `rel` the changed one; in a
     /// decoding transaction.
     #[cfg(not(any(feature = "pg13", feature = "pg14")))]
-    unsafe fn build(pubs: &[&Publication], target: pg_sys::Relation, rel: pg_sys::Relation, mcxt: pg_sys::MemoryContext) -> Option<RowFilter> {
+    unsafe fn build(
+        pubs: &[&Publication],
+        target: pg_sys::Relation,
+        rel: pg_sys::Relation,
+        mcxt: pg_sys::MemoryContext,
+    ) -> Option<RowFilter> {
         let schema = (*(*target).rd_rel).relnamespace;
         let mut texts: [Vec<String>; 3] = Default::default();
         let mut no_filter = [false; 3];
@@ -511,7 +524,10 @@ impl RowFilter {
         (*econtext).ecxt_scantuple = slot;
         let map = attribute_map((*rel).rd_att, (*target).rd_att);
         let same_layout = (*rel).rd_att.as_ref().is_some_and(|d| d.natts as usize == map.len())
-            && map.iter().enumerate().all(|(i, m)| *m == Some(i) || (m.is_none() && (*compat::attr((*rel).rd_att, i)).attisdropped));
+            && map
+                .iter()
+                .enumerate()
+                .all(|(i, m)| *m == Some(i) || (m.is_none() && (*compat::attr((*rel).rd_att, i)).attisdropped));
         pg_sys::MemoryContextSwitchTo(old_cxt);
         let table = CString::new(format!("{}.{}", relation_schema(target), relation_name(target))).unwrap_or_default();
         Some(RowFilter { econtext, exprs, slot, map, same_layout, table })

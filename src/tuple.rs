@@ -48,14 +48,18 @@ unsafe fn deform<R>(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &Rel
 ///
 /// # Safety
 /// `row` holds a deformed tuple of the entry's changed relation.
-unsafe fn cells<R>(entry: &RelEntry<R>, row: &mut Deformed) {
+/// A value stored in the TOAST table is a value to read when the row was
+/// read from the table (`stored`), and an unchanged value the WAL left
+/// out when it comes from the reorder buffer (which carries the changed
+/// ones in memory).
+unsafe fn cells<R>(entry: &RelEntry<R>, row: &mut Deformed, stored: bool) {
     let (values, nulls) = (&row.values[..], &row.nulls[..]);
     row.cells.clear();
     row.cells.extend(entry.columns.iter().enumerate().map(|(k, col)| {
         let i = col.att_index;
         if nulls[i] {
             Cell::Null
-        } else if datum::is_unchanged_toast(values[i], col.attlen) {
+        } else if !stored && datum::is_unchanged_toast(values[i], col.attlen) {
             Cell::Unchanged
         } else {
             Cell::Value(k as u32)
@@ -111,6 +115,8 @@ pub struct Rows {
     old: Deformed,
     has_new: bool,
     has_old: bool,
+    /// The row was read from the table, not decoded (`deform_row`).
+    stored: bool,
 }
 
 impl Rows {
@@ -120,18 +126,42 @@ impl Rows {
     /// `change` is the current callback's change of `relation` (its tuples
     /// stay valid for the whole callback) and `entry` is its cache entry.
     #[inline(always)]
-    pub unsafe fn deform<Rl>(&mut self, relation: pg_sys::Relation, entry: &RelEntry<Rl>, change: *mut pg_sys::ReorderBufferChange) {
+    pub unsafe fn deform<Rl>(
+        &mut self,
+        relation: pg_sys::Relation,
+        entry: &RelEntry<Rl>,
+        change: *mut pg_sys::ReorderBufferChange,
+    ) {
         let tp = (*change).data.tp;
         let new = compat::heap_tuple(tp.newtuple);
         let old = compat::heap_tuple(tp.oldtuple);
         self.has_new = new.is_some();
         self.has_old = old.is_some();
+        self.stored = false;
         if let Some(t) = new {
             deform(t, relation, entry, &mut self.new);
         }
         if let Some(t) = old {
             deform(t, relation, entry, &mut self.old);
         }
+    }
+
+    /// Deforms a row read from the table (`waljson.snapshot()`), as the
+    /// new row of an INSERT.
+    ///
+    /// # Safety
+    /// `tuple` is a tuple of `relation`, valid until the row is written;
+    /// `entry` is the relation's cache entry.
+    pub unsafe fn deform_row<Rl>(
+        &mut self,
+        relation: pg_sys::Relation,
+        entry: &RelEntry<Rl>,
+        tuple: pg_sys::HeapTuple,
+    ) {
+        self.has_new = true;
+        self.has_old = false;
+        self.stored = true;
+        deform(tuple, relation, entry, &mut self.new);
     }
 
     /// The deformed rows, for a row filter (which may complete the new row).
@@ -165,10 +195,10 @@ impl Rows {
         f: impl FnOnce(&Change<'_, DatumRender<'_, Rl, S>>) -> T,
     ) -> T {
         if self.has_new {
-            cells(entry, &mut self.new);
+            cells(entry, &mut self.new, self.stored);
         }
         if self.has_old {
-            cells(entry, &mut self.old);
+            cells(entry, &mut self.old, self.stored);
         }
         // SAFETY (both): the rows were deformed from this change's tuples.
         let render_new = DatumRender::new(entry, &self.new.values, style);

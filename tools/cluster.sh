@@ -44,6 +44,12 @@ start)
     # Copy then rename: never overwrite a .so a running backend has mapped.
     install -m 755 "$so" "$dir/lib/waljson.so.new"
     mv -f "$dir/lib/waljson.so.new" "$dir/lib/waljson.so"
+    # The extension's control and SQL files (CREATE EXTENSION waljson) go
+    # to the server's extension directory, when `make build` made them.
+    if [ -f "$(dirname "$so")/extension/waljson.control" ]; then
+        install -m 644 "$(dirname "$so")"/extension/waljson.control "$(dirname "$so")"/extension/waljson--*.sql \
+            "$("$PG_CONFIG" --sharedir)/extension/"
+    fi
     port=$(free_port)
     if [ ! -d "$dir/data" ]; then
         [ "$(id -u)" = 0 ] && chown -R postgres "$dir"

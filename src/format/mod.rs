@@ -196,12 +196,40 @@ pub trait Format: Sized {
     /// A logical message; a non-transactional one has no transaction.
     fn message(&self, sink: &mut impl Sink, txn: Option<&mut Txn<Self::Txn>>, m: &Message<'_>);
 
+    /// Opens a document of initial snapshot rows (`waljson.snapshot()`):
+    /// only a format whose rows are entries of a document writes anything.
+    fn snapshot_open(&self, _sink: &mut impl Sink, _txn: &mut Txn<Self::Txn>) {}
+    /// Closes the document `snapshot_open` opened.
+    fn snapshot_close(&self, _sink: &mut impl Sink, _txn: &mut Txn<Self::Txn>) {}
+    /// A row of an initial snapshot (an INSERT of it, `c`), written as the
+    /// format writes an INSERT; the format was made with the options of a
+    /// snapshot (`Options::for_snapshot`), which leave transaction facts
+    /// out. A format with snapshot events of its own overrides this.
+    fn snapshot_row<R: Render>(
+        &self,
+        sink: &mut impl Sink,
+        txn: &mut Txn<Self::Txn>,
+        c: &Change<'_, R>,
+        rel: &Self::Rel,
+        _at: SnapshotPosition,
+    ) -> Result<Option<String>, Skipped> {
+        self.change(sink, txn, c, rel)
+    }
+
     /// The format writes streamed and prepared transactions (`txn_event`).
     /// Format 1, one document per transaction, does not: the callbacks
     /// refuse streaming and decode prepared transactions at COMMIT PREPARED.
     const STREAMS: bool = true;
     /// An event of a streamed or a two-phase transaction.
     fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<Self::Txn>, event: TxnEvent);
+}
+
+/// Where a row stands among the rows of one `waljson.snapshot()` call
+/// (Debezium marks the first and last rows of a table's snapshot).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotPosition {
+    pub first: bool,
+    pub last: bool,
 }
 
 /// The events of streamed transactions (PostgreSQL 14+) and of two-phase

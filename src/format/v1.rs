@@ -11,11 +11,11 @@
 
 use super::value::Wal2json;
 use super::{
-    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Oversize, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent,
-    TxnInfo,
+    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Oversize, Piece, RelMeta, Render, Row, Sink, Skipped,
+    Txn, TxnEvent, TxnInfo,
 };
-use crate::options::ErrorKind;
 use crate::json::{self, MessageContent};
+use crate::options::ErrorKind;
 use crate::options::{OptionError, Options};
 
 /// wal2json's layout: pretty-print adds newlines, tabs and a space after
@@ -129,6 +129,17 @@ impl Format for V1 {
     fn commit(&self, sink: &mut impl Sink, _txn: &mut Txn<u64>, _commit_lsn: u64) {
         commit(sink.buf(), &self.o);
         sink.send(if self.o.write_in_chunks { Piece::Whole } else { Piece::Close });
+    }
+
+    /// Snapshot rows are entries of `{"change":[..]}` documents, as a
+    /// transaction's changes (the snapshot's options leave the
+    /// transaction's keys out).
+    fn snapshot_open(&self, sink: &mut impl Sink, txn: &mut Txn<u64>) {
+        self.begin(sink, txn);
+    }
+
+    fn snapshot_close(&self, sink: &mut impl Sink, txn: &mut Txn<u64>) {
+        self.commit(sink, txn, 0);
     }
 
     fn change<R: Render>(
@@ -428,7 +439,15 @@ fn row_columns<'a, R: Render>(
 }
 
 /// columnnames, columntypes, ..., columnvalues of the new row.
-fn columns<R: Render>(out: &mut Vec<u8>, o: &Options, w: &Ws, rel: &RelMeta, fmt: &Rel, row: Row<'_, R>, comma_after: bool) {
+fn columns<R: Render>(
+    out: &mut Vec<u8>,
+    o: &Options,
+    w: &Ws,
+    rel: &RelMeta,
+    fmt: &Rel,
+    row: Row<'_, R>,
+    comma_after: bool,
+) {
     let sel = || row_columns(rel, &fmt.types, row, |_, _| true);
     if !fmt.heads.columns.is_empty() && !row.cells.contains(&Cell::Unchanged) {
         json::push_bytes(out, &fmt.heads.columns);
@@ -501,10 +520,9 @@ fn skip_reason<R: Render>(c: &Change<'_, R>) -> Result<(), Skipped> {
     let missing = |what: &str| Err(Skipped(format!("no tuple data for {what} in table \"{}\"", table_name(rel))));
     match c.kind {
         ChangeKind::Insert if c.new.is_none() => missing("INSERT"),
-        ChangeKind::Update | ChangeKind::Delete if !identity_known => Err(Skipped(format!(
-            "table \"{}\" without primary key or replica identity is nothing",
-            table_name(rel)
-        ))),
+        ChangeKind::Update | ChangeKind::Delete if !identity_known => {
+            Err(Skipped(format!("table \"{}\" without primary key or replica identity is nothing", table_name(rel))))
+        }
         ChangeKind::Update if c.new.is_none() => missing("UPDATE"),
         ChangeKind::Delete if c.old.is_none() => missing("DELETE"),
         _ => Ok(()),
@@ -696,6 +714,28 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_documents() {
+        // The snapshot's options leave the transaction's keys out.
+        let o = Options { include_xids: true, include_timestamp: true, include_lsn: true, ..Options::default() }
+            .for_snapshot();
+        let r = rel();
+        let (f, fr) = setup(&o, &r);
+        let new = vec![Cell::Value(0), Cell::Null, Cell::Value(2)];
+        let c = change_of(ChangeKind::Insert, &r, Some(&new), None);
+        let mut sink = VecSink::default();
+        let mut t = Txn::default();
+        f.snapshot_open(&mut sink, &mut t);
+        for _ in 0..2 {
+            f.snapshot_row(&mut sink, &mut t, &c, &fr, Default::default()).unwrap();
+        }
+        f.snapshot_close(&mut sink, &mut t);
+        let entry = r#"{"kind":"insert","schema":"public","table":"table_optional","columnnames":["a","b","c"],"columntypes":["smallint","integer","boolean"],"columnvalues":[1,null,true]}"#;
+        assert_eq!(sink.text(), format!(r#"{{"change":[{entry},{entry}]}}"#));
+        let pieces: Vec<Piece> = sink.sent.iter().map(|(p, _)| *p).collect();
+        assert_eq!(pieces, [Piece::Open(&DOCUMENT), Piece::Append, Piece::Append, Piece::Close]);
+    }
+
+    #[test]
     fn wal2json_cmdline_example() {
         // expected/cmdline.out, options include-xids=0, include-not-null=1
         let o = Options { include_not_null: true, ..Options::default() };
@@ -711,10 +751,8 @@ mod tests {
         );
         let new = vec![Cell::Value(0), Cell::Value(1), Cell::Value(2)];
         let old = vec![Cell::Value(0), Cell::Null, Cell::Null];
-        let changes = [
-            change_of(ChangeKind::Update, &r, Some(&new), None),
-            change_of(ChangeKind::Delete, &r, None, Some(&old)),
-        ];
+        let changes =
+            [change_of(ChangeKind::Update, &r, Some(&new), None), change_of(ChangeKind::Delete, &r, None, Some(&old))];
         assert_eq!(
             transaction(&f, &fr, 0, &changes).text(),
             concat!(
@@ -764,7 +802,11 @@ mod tests {
                             let ra = f.change(&mut a, &mut txn, &c, &with);
                             let rb = f.change(&mut b, &mut txn, &c, &without);
                             assert_eq!(ra, rb);
-                            assert_eq!(a.text(), b.text().replacen(",{", "{", 1), "options {bits:b}, full {full}, {kind:?}");
+                            assert_eq!(
+                                a.text(),
+                                b.text().replacen(",{", "{", 1),
+                                "options {bits:b}, full {full}, {kind:?}"
+                            );
                             checked += 1;
                         }
                     }
@@ -816,7 +858,10 @@ mod tests {
         // A transactional message is an entry: a comma after the third.
         let mut sink = VecSink::default();
         f.message(&mut sink, Some(&mut txn), &Message { transactional: true, content: b"x", ..m });
-        assert_eq!(sink.sent, [(Piece::Append, r#",{"kind":"message","transactional":true,"prefix":"wal2json","content":"x"}"#.into())]);
+        assert_eq!(
+            sink.sent,
+            [(Piece::Append, r#",{"kind":"message","transactional":true,"prefix":"wal2json","content":"x"}"#.into())]
+        );
         assert_eq!(txn.fmt, 4);
         assert_eq!(transaction(&f, &fr, 0, &[]).text(), r#"{"change":[]}"#);
         let p = Options { pretty_print: true, ..Options::default() };

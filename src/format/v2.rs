@@ -5,7 +5,8 @@
 
 use super::value::Wal2json;
 use super::{
-    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent, TxnInfo,
+    Cell, Change, ChangeKind, ColumnMeta, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn,
+    TxnEvent, TxnInfo,
 };
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
@@ -423,8 +424,8 @@ fn message(out: &mut Vec<u8>, o: &Options, txn: Option<&TxnInfo>, m: &Message<'_
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{Tokens, VecSink};
     use crate::format::Version;
+    use crate::format::{Tokens, VecSink};
 
     fn rel() -> RelMeta {
         crate::format::test_relation()
@@ -568,7 +569,11 @@ mod tests {
     #[test]
     fn boundaries_messages_truncate() {
         let f = v2(Options { include_xids: true, include_lsn: true, ..Options::default() });
-        let mut txn = Txn { info: TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() }, fmt: (), written: false };
+        let mut txn = Txn {
+            info: TxnInfo { xid: 7, final_lsn: 0x20, end_lsn: 0x28, ..Default::default() },
+            fmt: (),
+            written: false,
+        };
         let mut sink = VecSink::default();
         f.begin(&mut sink, &mut txn);
         f.commit(&mut sink, &mut txn, 0x21);
@@ -606,7 +611,13 @@ mod tests {
         let r = rel();
         let fr = f.relation(&r);
         let cells = new_row();
-        let c = Change { kind: ChangeKind::Insert, lsn: 0x30, rel: &r, new: Some(Row { cells: &cells, render: &NEW }), old: None };
+        let c = Change {
+            kind: ChangeKind::Insert,
+            lsn: 0x30,
+            rel: &r,
+            new: Some(Row { cells: &cells, render: &NEW }),
+            old: None,
+        };
         f.change(&mut sink, &mut txn, &c, &fr).unwrap();
         f.truncate(&mut sink, &mut txn, 0x40, &r, &fr);
         f.message(&mut sink, Some(&mut txn), &Message { transactional: true, lsn: 0x50, prefix: b"p", content: b"" });
@@ -630,7 +641,9 @@ mod tests {
             sent,
             [
                 r#"{"action":"S","xid":7,"first_segment":true}"#.to_string(),
-                format!(r#"{{"action":"I","xid":7,"subxid":9,"timestamp":null,"schema":"public","table":"t",{columns}}}"#),
+                format!(
+                    r#"{{"action":"I","xid":7,"subxid":9,"timestamp":null,"schema":"public","table":"t",{columns}}}"#
+                ),
                 r#"{"action":"T","xid":7,"subxid":9,"timestamp":null,"schema":"public","table":"t"}"#.into(),
                 r#"{"action":"M","xid":7,"timestamp":null,"transactional":true,"prefix":"p","content":""}"#.into(),
                 r#"{"action":"E","xid":7}"#.into(),

@@ -12,7 +12,8 @@
 
 use super::value::Typed;
 use super::{
-    Cell, Change, ChangeKind, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, Txn, TxnEvent, TxnInfo,
+    Cell, Change, ChangeKind, Env, Format, Message, Piece, RelMeta, Render, Row, Sink, Skipped, SnapshotPosition, Txn,
+    TxnEvent, TxnInfo,
 };
 use crate::json::{self, MessageContent};
 use crate::options::{OptionError, Options};
@@ -29,6 +30,8 @@ pub struct V3 {
     source_head: Vec<u8>,
     /// `,"snapshot":"false","db":..`
     source_db: Vec<u8>,
+    /// `","db":..` (after the snapshot marker of a snapshot row).
+    snapshot_db: Vec<u8>,
     /// The placeholder's JSON token, when one replaces unchanged TOAST values.
     placeholder: Option<Vec<u8>>,
     /// Milliseconds since the Unix epoch, now (the events' top-level ts_ms).
@@ -151,10 +154,17 @@ impl Format for V3 {
         let mut source_head = b"\"source\":{\"version\":".to_vec();
         json::string(&mut source_head, env!("CARGO_PKG_VERSION").as_bytes());
         source_head.extend_from_slice(b",\"connector\":\"waljson\",\"name\":");
-        json::string(&mut source_head, &env.slot);
+        // The slot's name; a snapshot (`waljson.snapshot()`) knows it only
+        // from its `slot-name` option (a slot's name is never empty).
+        match o.slot_name.as_deref().unwrap_or(&env.slot) {
+            b"" => source_head.extend_from_slice(b"null"),
+            name => json::string(&mut source_head, name),
+        }
         source_head.extend_from_slice(b",\"ts_ms\":");
-        let mut source_db = b",\"snapshot\":\"false\",\"db\":".to_vec();
-        json::string(&mut source_db, &env.database);
+        let mut snapshot_db = b"\",\"db\":".to_vec();
+        json::string(&mut snapshot_db, &env.database);
+        let mut source_db = b",\"snapshot\":\"false".to_vec();
+        source_db.extend_from_slice(&snapshot_db);
         Ok(V3 {
             o: o.clone(),
             style: Typed { numbers_as_string: o.numeric_data_types_as_string, binary: o.binary_encoding },
@@ -162,6 +172,7 @@ impl Format for V3 {
             message_content: o.message_content.unwrap_or(MessageContent::Base64),
             source_head,
             source_db,
+            snapshot_db,
             placeholder: o.unchanged_toast_placeholder.as_deref().map(json::string_owned),
             clock: system_clock,
             last_now: Default::default(),
@@ -285,6 +296,42 @@ impl Format for V3 {
     /// `{"status":"STREAM_START","id":..,"xid":..,..,"ts_ms":..}`. They are
     /// written whatever include-transaction says: without them the changes
     /// around them cannot be applied correctly.
+    /// Debezium's read event: `"op":"r"`, `source.snapshot` marking the
+    /// table's first and last rows, the time the snapshot was taken (the
+    /// reading transaction's start), no transaction, no LSN.
+    fn snapshot_row<R: Render>(
+        &self,
+        sink: &mut impl Sink,
+        txn: &mut Txn<Counts>,
+        c: &Change<'_, R>,
+        rel: &Rel,
+        at: SnapshotPosition,
+    ) -> Result<Option<String>, Skipped> {
+        let out = sink.buf();
+        out.extend_from_slice(b"{\"before\":null,\"after\":");
+        match c.new {
+            Some(row) => object(out, rel, row, |_| true),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.push(b',');
+        out.extend_from_slice(&self.source_head);
+        json::push_i64(out, unix_ms(txn.info.commit_time));
+        out.extend_from_slice(match (at.first, at.last) {
+            (true, _) => b",\"snapshot\":\"first_in_data_collection".as_slice(),
+            (false, true) => b",\"snapshot\":\"last_in_data_collection",
+            (false, false) => b",\"snapshot\":\"true",
+        });
+        out.extend_from_slice(&self.snapshot_db);
+        out.extend_from_slice(&rel.source_rel);
+        out.extend_from_slice(b",\"txId\":null,\"lsn\":null,\"commit_lsn\":null,\"ts_us\":");
+        json::push_i64(out, txn.info.commit_time + PG_EPOCH_UNIX_US);
+        out.extend_from_slice(b"},\"op\":\"r\",\"ts_ms\":");
+        self.now(out);
+        out.extend_from_slice(b",\"transaction\":null}");
+        sink.send(Piece::Whole);
+        Ok(None)
+    }
+
     fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, event: TxnEvent) {
         let out = sink.buf();
         let status: &[u8] = match event {
@@ -306,7 +353,10 @@ impl Format for V3 {
         json::push_u64(out, txn.info.xid as u64);
         let two_phase = !matches!(
             event,
-            TxnEvent::StreamStart { .. } | TxnEvent::StreamStop | TxnEvent::StreamAbort { .. } | TxnEvent::StreamCommit { .. }
+            TxnEvent::StreamStart { .. }
+                | TxnEvent::StreamStop
+                | TxnEvent::StreamAbort { .. }
+                | TxnEvent::StreamCommit { .. }
         );
         if two_phase {
             out.extend_from_slice(b",\"gid\":");
@@ -446,7 +496,13 @@ impl V3 {
     /// The new row; an unchanged TOAST value is taken from the old row when
     /// the WAL has it (REPLICA IDENTITY FULL), else written as the
     /// placeholder or left out (and returned).
-    fn after<R: Render>(&self, out: &mut Vec<u8>, rel: &Rel, new: Row<'_, R>, old: Option<Row<'_, R>>) -> Option<Vec<usize>> {
+    fn after<R: Render>(
+        &self,
+        out: &mut Vec<u8>,
+        rel: &Rel,
+        new: Row<'_, R>,
+        old: Option<Row<'_, R>>,
+    ) -> Option<Vec<usize>> {
         let mut left_out = Vec::new();
         out.push(b'{');
         let mut first = true;
@@ -630,10 +686,14 @@ mod tests {
 
     const NEW: Tokens = Tokens(&["1", "\"hi\""]);
     const OLD: Tokens = Tokens(&["2", "\"old\""]);
-    const SOURCE: &str = r#""source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":946684800001,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"commit_lsn":32,"ts_us":946684800001000}"#;
+    const SOURCE: &str = r#""source":{"version":"0.2.0","connector":"waljson","name":"s","ts_ms":946684800001,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"commit_lsn":32,"ts_us":946684800001000}"#;
 
     fn txn() -> Txn<Counts> {
-        Txn { info: TxnInfo { xid: 7, final_lsn: 32, commit_time: 1_000, ..Default::default() }, fmt: Counts::default(), written: false }
+        Txn {
+            info: TxnInfo { xid: 7, final_lsn: 32, commit_time: 1_000, ..Default::default() },
+            fmt: Counts::default(),
+            written: false,
+        }
     }
 
     #[test]
@@ -643,7 +703,13 @@ mod tests {
         let fr = f.relation(&r);
         let (mut sink, mut t) = (VecSink::default(), txn());
         let cells = [Cell::Value(0), Cell::Value(1)];
-        let c = Change { kind: ChangeKind::Insert, lsn: 48, rel: &r, new: Some(Row { cells: &cells, render: &NEW }), old: None };
+        let c = Change {
+            kind: ChangeKind::Insert,
+            lsn: 48,
+            rel: &r,
+            new: Some(Row { cells: &cells, render: &NEW }),
+            old: None,
+        };
         f.begin(&mut sink, &mut t);
         assert_eq!(f.change(&mut sink, &mut t, &c, &fr), Ok(None));
         assert_eq!(f.change(&mut sink, &mut t, &c, &fr), Ok(None));
@@ -696,7 +762,10 @@ mod tests {
         };
         assert_eq!(
             write(&f, &u, &mut t),
-            (r#"{"before":{"a":2},"after":{"a":1},"#.into(), r#","op":"u","ts_ms":1000,"transaction":null,"unchanged_toast":["b"]}"#.into())
+            (
+                r#"{"before":{"a":2},"after":{"a":1},"#.into(),
+                r#","op":"u","ts_ms":1000,"transaction":null,"unchanged_toast":["b"]}"#.into()
+            )
         );
         // No old tuple (the key did not change): before is null.
         let u2 = Change { old: None, ..u };
@@ -718,6 +787,53 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_rows_are_read_events() {
+        let env = Env { utf8_db: true, slot: Vec::new(), database: b"db".to_vec() };
+        let mut f = V3::new(&Options { format: Version::V3, ..Options::default() }.for_snapshot(), &env).unwrap();
+        f.clock = || 1_000;
+        let r = rel();
+        let fr = f.relation(&r);
+        let mut t = Txn { info: TxnInfo { commit_time: 1_000, ..TxnInfo::default() }, ..Txn::default() };
+        let cells = [Cell::Value(0), Cell::Null];
+        let c = Change {
+            kind: ChangeKind::Insert,
+            lsn: 0,
+            rel: &r,
+            new: Some(Row { cells: &cells, render: &NEW }),
+            old: None,
+        };
+        let mut sink = VecSink::default();
+        for at in [(true, false), (false, false), (false, true), (true, true)] {
+            f.snapshot_row(&mut sink, &mut t, &c, &fr, SnapshotPosition { first: at.0, last: at.1 }).unwrap();
+        }
+        let marker = |s: &str| {
+            format!(
+                r#"{{"before":null,"after":{{"a":1,"b":null}},"source":{{"version":"{}","connector":"waljson","name":null,"ts_ms":946684800001,"snapshot":"{s}","db":"db","schema":"public","table":"t","txId":null,"lsn":null,"commit_lsn":null,"ts_us":946684800001000}},"op":"r","ts_ms":1000,"transaction":null}}"#,
+                env!("CARGO_PKG_VERSION")
+            )
+        };
+        let sent: Vec<String> = sink.sent.iter().map(|(_, s)| s.clone()).collect();
+        assert_eq!(
+            sent,
+            [
+                marker("first_in_data_collection"),
+                marker("true"),
+                marker("last_in_data_collection"),
+                marker("first_in_data_collection")
+            ]
+        );
+        // No relation record, no transaction: the counts stay empty.
+        assert_eq!(t.fmt.events, 0);
+        // The slot's name, from slot-name.
+        let named =
+            V3::new(&Options { format: Version::V3, slot_name: Some(b"s1".to_vec()), ..Options::default() }, &env)
+                .unwrap();
+        let mut sink = VecSink::default();
+        named.snapshot_row(&mut sink, &mut t, &c, &fr, SnapshotPosition::default()).unwrap();
+        assert!(sink.text().contains(r#""name":"s1","#));
+    }
+
+    #[test]
     fn truncate_and_messages() {
         let f = v3(Options::default());
         let r = rel();
@@ -732,16 +848,20 @@ mod tests {
         let sent: Vec<&str> = sink.sent.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(
             sent[0],
-            format!(r#"{{"before":null,"after":null,{SOURCE},"op":"t","ts_ms":1000,"transaction":{{"id":"7:32","total_order":1,"data_collection_order":1}}}}"#)
+            format!(
+                r#"{{"before":null,"after":null,{SOURCE},"op":"t","ts_ms":1000,"transaction":{{"id":"7:32","total_order":1,"data_collection_order":1}}}}"#
+            )
         );
         let msg_source = SOURCE.replace(r#","schema":"public","table":"t""#, "");
         assert_eq!(
             sent[1],
-            format!(r#"{{"op":"m",{msg_source},"message":{{"prefix":"p","content":"/wA="}},"ts_ms":1000,"transaction":{{"id":"7:32","total_order":2}}}}"#)
+            format!(
+                r#"{{"op":"m",{msg_source},"message":{{"prefix":"p","content":"/wA="}},"ts_ms":1000,"transaction":{{"id":"7:32","total_order":2}}}}"#
+            )
         );
         assert_eq!(
             sent[2],
-            r#"{"op":"m","source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","txId":null,"lsn":48},"message":{"prefix":"p","content":"/wA="},"ts_ms":1000,"transaction":null}"#
+            r#"{"op":"m","source":{"version":"0.2.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","txId":null,"lsn":48},"message":{"prefix":"p","content":"/wA="},"ts_ms":1000,"transaction":null}"#
         );
     }
 
@@ -755,7 +875,13 @@ mod tests {
         let mut sink = VecSink::default();
         f.txn_event(&mut sink, &mut t, TxnEvent::StreamStart { first: true });
         let cells = [Cell::Value(0), Cell::Value(1)];
-        let c = Change { kind: ChangeKind::Insert, lsn: 48, rel: &r, new: Some(Row { cells: &cells, render: &NEW }), old: None };
+        let c = Change {
+            kind: ChangeKind::Insert,
+            lsn: 48,
+            rel: &r,
+            new: Some(Row { cells: &cells, render: &NEW }),
+            old: None,
+        };
         for sub in [7, 8, 8, 7] {
             t.info.subxid = sub;
             f.change(&mut sink, &mut t, &c, &fr).unwrap();
@@ -768,7 +894,7 @@ mod tests {
         assert_eq!(sent[0], r#"{"status":"STREAM_START","id":"7","xid":7,"first_segment":true,"ts_ms":1000}"#);
         assert_eq!(
             sent[2],
-            r#"{"before":null,"after":{"a":1,"b":"hi"},"source":{"version":"0.1.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"subxid":8,"commit_lsn":null,"ts_us":null},"op":"c","ts_ms":1000,"transaction":{"id":"7","total_order":2,"data_collection_order":2}}"#
+            r#"{"before":null,"after":{"a":1,"b":"hi"},"source":{"version":"0.2.0","connector":"waljson","name":"s","ts_ms":null,"snapshot":"false","db":"db","schema":"public","table":"t","txId":7,"lsn":48,"subxid":8,"commit_lsn":null,"ts_us":null},"op":"c","ts_ms":1000,"transaction":{"id":"7","total_order":2,"data_collection_order":2}}"#
         );
         assert_eq!(sent[5], r#"{"status":"STREAM_STOP","id":"7","xid":7,"ts_ms":1000}"#);
         assert_eq!(sent[6], r#"{"status":"STREAM_ABORT","id":"7","xid":7,"subxid":8,"lsn":60,"ts_ms":1000}"#);

@@ -53,10 +53,16 @@ pub enum Scalar<'a> {
     /// timestamp (µs since 2000-01-01) to print as the session prints it in
     /// DateStyle ISO: `utc_offset` is the session zone's fixed offset in
     /// seconds for timestamptz, None for timestamp.
-    IsoTimestamp { micros: i64, utc_offset: Option<i32> },
+    IsoTimestamp {
+        micros: i64,
+        utc_offset: Option<i32>,
+    },
     /// The text of the type's output function (or of the very routine it
     /// calls, for floats and timestamps), for a column of `kind`.
-    Output { kind: ValueKind, text: &'a [u8] },
+    Output {
+        kind: ValueKind,
+        text: &'a [u8],
+    },
     /// uuid's 16 bytes (`uuid_out` prints them the same in every session).
     Uuid(&'a [u8; 16]),
     // The forms below are decoded only for session-independent styles
@@ -66,12 +72,22 @@ pub enum Scalar<'a> {
     /// json's text (valid JSON: json_in checked it).
     Json(&'a [u8]),
     /// timestamp or timestamptz (µs since 2000-01-01 UTC).
-    Timestamp { micros: i64, with_tz: bool },
+    Timestamp {
+        micros: i64,
+        with_tz: bool,
+    },
     /// date (days since 2000-01-01).
     Date(i32),
     /// time or timetz: µs into the day, and timetz's zone in seconds west of UTC.
-    Time { micros: i64, zone_west: Option<i32> },
-    Interval { months: i32, days: i32, micros: i64 },
+    Time {
+        micros: i64,
+        zone_west: Option<i32>,
+    },
+    Interval {
+        months: i32,
+        days: i32,
+        micros: i64,
+    },
 }
 
 /// A numeric type's output that is not a number (wal2json's ERROR text).
@@ -116,7 +132,6 @@ fn int(out: &mut Vec<u8>, v: i64, quoted: bool) {
 }
 
 impl Wal2json {
-
     /// A numeric type's output text.
     fn number(&self, out: &mut Vec<u8>, text: &[u8]) -> Result<(), NotANumber> {
         match (json::classify_builtin_number(text), self.numbers_as_string) {
@@ -188,7 +203,9 @@ impl ValueStyle for Wal2json {
             // wal2json drops the first two characters (the `\x` of the hex
             // format). With bytea_output=escape there is no `\x` and wal2json
             // cuts real data (its issue #301); we keep the whole text then.
-            Scalar::Output { kind: ValueKind::Bytea, text } => json::string(out, text.strip_prefix(b"\\x").unwrap_or(text)),
+            Scalar::Output { kind: ValueKind::Bytea, text } => {
+                json::string(out, text.strip_prefix(b"\\x").unwrap_or(text))
+            }
             Scalar::Output { text, .. } => json::string(out, text),
             Scalar::Uuid(bytes) => uuid(out, bytes),
             // Not decoded for this style (see SESSION_INDEPENDENT).
@@ -237,7 +254,6 @@ pub struct Typed {
 }
 
 impl Typed {
-
     /// A number's text (digits, or NaN / Infinity / -Infinity). A float's
     /// `-0` is a string too: as a JSON number, readers (jsonb among them)
     /// lose its sign.
@@ -349,7 +365,9 @@ impl ValueStyle for Typed {
                 out.push(b'"');
                 true
             }
-            Scalar::Timestamp { micros, with_tz } => Self::quoted(out, |o| datetime::json_timestamp(o, micros, with_tz)),
+            Scalar::Timestamp { micros, with_tz } => {
+                Self::quoted(out, |o| datetime::json_timestamp(o, micros, with_tz))
+            }
             Scalar::Date(days) => Self::quoted(out, |o| datetime::json_date(o, days)),
             Scalar::Time { micros, zone_west } => Self::quoted(out, |o| datetime::json_time(o, micros, zone_west)),
             Scalar::Interval { months, days, micros } => {
