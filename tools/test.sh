@@ -41,6 +41,8 @@ suite() {
 suite "pg_regress suite (differential against wal2json)" \
     "^test |^ +[a-z_]+ +\.\.\.|^(not )?ok [0-9]|passed|failed|^[-+]" tools/regress.sh
 suite "replication protocol (pg_recvlogical, psycopg2)" "." tests/protocol.sh
+suite "CREATE EXTENSION: schemas, update from 0.1.0, the psql recipe" "^(ok|FAIL)|passed" tests/extension.sh
+suite "initial snapshot, then stream, under concurrent writers" "^(ok|FAIL)|passed" tests/snapshot.sh
 suite "round trip: replaying the stream rebuilds random tables" "^(ok|FAIL)|passed" tests/roundtrip.sh
 suite "publications against pgoutput: random publications and changes" "^(ok|FAIL)|passed" tests/pubdiff.sh
 suite "streaming and two-phase: random large transactions reassembled" "^(ok|FAIL)|passed" tests/stream.sh
