@@ -9,7 +9,7 @@ export PG_MAJOR := $(PG)
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
 export CARGO_FEATURE_FLAGS := --no-default-features --features pg$(PG)
 
-.PHONY: all deps build install demo test test-here test-matrix test-long bench bench-instructions unit regress protocol check-versions clean
+.PHONY: all deps build install package demo test test-here test-matrix test-long bench bench-instructions unit regress protocol check-versions clean
 
 all: build
 
@@ -29,6 +29,12 @@ install: deps
 	@echo "  output_plugin_libraries = 'pgoutput, test_decoding, waljson'   (if your server has this setting)"
 	@echo "then restart PostgreSQL and: SELECT pg_create_logical_replication_slot('s', 'waljson');"
 
+# postgresql-$(PG)-waljson_<version>_<arch>.deb: the library and the
+# extension's files, for servers without Rust (tests/package.sh installs it
+# into a clean Debian root).
+package: build
+	tools/package.sh
+
 demo: build
 	tools/demo.sh
 
@@ -44,12 +50,17 @@ test-here: build
 test-matrix:
 	tools/matrix.sh 15 17 18
 
-# Long tests: a transaction with over 1.5 GB of format-version 1 output (a few
+# Long tests: the Debian package in a clean Debian root, a snapshot of ten
+# million rows (the backend's peak memory), 10 more snapshot-then-stream
+# rounds (new seed), a transaction with over 1.5 GB of format-version 1 output (a few
 # minutes, ~5 GB of disk), a streamed transaction of over 2 GB of output (~8 GB
 # of disk), 5000 round-trip cases, 1000 publication cases against pgoutput (new
 # seed each run), 400 streamed/prepared cases and 150 with crashes (new seed),
 # crash and resume, a 3-minute soak.
 test-long: build
+	tests/package.sh
+	SNAPSHOT_ROWS=10000000 tests/snapshot_big.sh
+	SNAPSHOT_ROUNDS=10 SNAPSHOT_SEED=$$(date +%s) tests/snapshot.sh
 	tests/huge.sh
 	tests/stream_huge.sh
 	STREAM_CASES=400 STREAM_SEED=$$(date +%s) tests/stream.sh

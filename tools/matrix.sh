@@ -117,9 +117,19 @@ for v in $versions; do
         echo "== PostgreSQL $v (in $root)"
         trap 'unmount_all "$root"' EXIT
         if run_in_root "$v" "$root" 2>&1 | tee "$logs/$v.log"; then r=ok; else r=FAILED; status=1; fi
+        line=$(tail -1 "$logs/$v.log")
+        # The Debian package built there, installed into a clean root of
+        # the same suite (tests/package.sh runs on the host: it makes roots).
+        echo "== PostgreSQL $v: the Debian package"
+        if run_in_root "$v" "$root" "tools/package.sh" >"$logs/$v.package" 2>&1 \
+            && PG_MAJOR=$v tests/package.sh "$root$(tail -1 "$logs/$v.package")" 2>&1 | tee -a "$logs/$v.log"; then
+            line="$line; $(tail -1 "$logs/$v.log")"
+        else
+            cat "$logs/$v.package"
+            r=FAILED; status=1; line="$line; package FAILED"
+        fi
         unmount_all "$root"
         trap - EXIT
-        line=$(tail -1 "$logs/$v.log")
     fi
     summary="$summary
 PostgreSQL $v: $r ($line) in $(($(date +%s) - start)) s"
