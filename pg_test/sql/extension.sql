@@ -35,7 +35,7 @@ END $$;
 CREATE TABLE snap_t (id int PRIMARY KEY, n numeric, f float8, b bool, t text, j jsonb, a int[], ts timestamptz,
                      by bytea, gone int, big text);
 ALTER TABLE snap_t DROP COLUMN gone;
-SELECT pg_create_logical_replication_slot('snap_slot', 'waljson');
+SELECT slot_name FROM pg_create_logical_replication_slot('snap_slot', 'waljson');
 INSERT INTO snap_t VALUES
   (1, 1.50, 'NaN', true, 'a "q" \ é', '{"k": [1, null]}', '{1,NULL,3}', '2024-01-01 12:00+00', '\x00ff', NULL),
   (2, NULL, -0.0, NULL, NULL, NULL, NULL, 'infinity', NULL, repeat('x', 100000)),
@@ -165,7 +165,7 @@ SELECT * FROM waljson.snapshot('snap_t');
 RESET ROLE;
 ALTER TABLE snap_t DISABLE ROW LEVEL SECURITY;
 -- A slot takes no snapshot-only option.
-SELECT pg_create_logical_replication_slot('snap_slot2', 'waljson');
+SELECT slot_name FROM pg_create_logical_replication_slot('snap_slot2', 'waljson');
 SELECT data FROM pg_logical_slot_peek_changes('snap_slot2', NULL, NULL, 'batch-size', '10');
 SELECT data FROM pg_logical_slot_peek_changes('snap_slot2', NULL, NULL, 'format-version', '3', 'slot-name', 'x');
 SELECT pg_drop_replication_slot('snap_slot2');
