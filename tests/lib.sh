@@ -29,11 +29,12 @@ finish() {
     [ "$failed" -eq 0 ]
 }
 
-# Peak private (anonymous) memory of the walsender serving application $1, in kB.
+# Peak private (anonymous) memory of the walsender serving application $1
+# (or with VIEW=pg_stat_activity, $3, of the backend), in kB, kept in $2.
 sample_memory() {
-    local app=$1 out=$2 pid="" peak=0 rss hwm=0
+    local app=$1 out=$2 view=${3:-pg_stat_replication} pid="" peak=0 rss hwm=0
     while true; do
-        [ -z "$pid" ] && pid=$(psql -X -At -d postgres -c "SELECT pid FROM pg_stat_replication WHERE application_name = '$app'" 2>/dev/null)
+        [ -z "$pid" ] && pid=$(psql -X -At -d postgres -c "SELECT pid FROM $view WHERE application_name = '$app'" 2>/dev/null)
         if [ -n "$pid" ]; then
             [ -r "/proc/$pid/status" ] || break
             rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)

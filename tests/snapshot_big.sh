@@ -15,22 +15,8 @@ start=$(date +%s)
 sql "INSERT INTO big SELECT g, md5(g::text), g * 1.5, '2026-01-01'::timestamptz + g * interval '1 second', jsonb_build_object('g', g) FROM generate_series(1, $rows) g"
 echo "   $rows rows loaded in $(($(date +%s) - start)) s"
 
-# Peak RssAnon of the backend serving application_name=$1.
-sample_backend() {
-    local app=$1 out=$2 pid="" peak=0 rss
-    while true; do
-        [ -z "$pid" ] && pid=$(psql -X -At -d postgres -c "SELECT pid FROM pg_stat_activity WHERE application_name = '$app'" 2>/dev/null)
-        if [ -n "$pid" ]; then
-            [ -r "/proc/$pid/status" ] || break
-            rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
-            [ -n "$rss" ] && [ "$rss" -gt "$peak" ] && peak=$rss
-            echo "$peak" >"$out.tmp" && mv -f "$out.tmp" "$out"
-        fi
-        sleep 0.2
-    done
-}
 for fmt in 2 3; do
-    sample_backend "snapshot_big_$fmt" "$dir/peak$fmt" &
+    sample_memory "snapshot_big_$fmt" "$dir/peak$fmt" pg_stat_activity &
     sampler=$!
     start=$(date +%s)
     n=$(PGAPPNAME=snapshot_big_$fmt psql -X -At -d postgres -c "COPY (SELECT s FROM waljson.snapshot('big', 'format-version', '$fmt') s) TO STDOUT" | wc -l)
