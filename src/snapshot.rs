@@ -283,6 +283,10 @@ impl<F: Format> Reader<F> {
     unsafe fn new(opts: Options, env: &Env, relids: Vec<pg_sys::Oid>) -> Self {
         let format = F::new(&opts.for_snapshot(), env).unwrap_or_else(|e| option_error(e));
         let cxt = pg_sys::CurrentMemoryContext;
+        // A query has one; a procedure between its transactions may not.
+        if !pg_sys::ActiveSnapshotSet() {
+            error(PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE, "waljson.snapshot: no snapshot is set".into(), None);
+        }
         let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetActiveSnapshot());
         let info = TxnInfo { commit_time: pg_sys::GetCurrentTransactionStartTimestamp(), ..TxnInfo::default() };
         Reader {
