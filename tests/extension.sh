@@ -101,5 +101,8 @@ then
 else
     fail "psql + pg_recvlogical recipe (snapshot $snapshot_name):"; cat "$dir/recipe.snapshot" "$dir/recipe.stream"
 fi
-sql "SELECT pg_drop_replication_slot('recipe_slot')" >/dev/null
+wait 2>/dev/null
+# The walsender exits shortly after pg_recvlogical does.
+for _ in $(seq 100); do [ "$(sql "SELECT active FROM pg_replication_slots WHERE slot_name = 'recipe_slot'")" = f ] && break; sleep 0.1; done
+sql "SELECT pg_drop_replication_slot('recipe_slot')" >/dev/null || fail "drop the recipe's slot"
 finish extension

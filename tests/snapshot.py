@@ -208,6 +208,12 @@ def one_round(dsn, seed, fmt):
                 streamed += 1
         msg.cursor.send_feedback(flush_lsn=msg.data_start)
     repl.close()
+    # The walsender exits shortly after its connection closes.
+    for _ in range(200):
+        a.execute("SELECT active FROM pg_replication_slots WHERE slot_name = %s", (slot,))
+        if not a.fetchone()[0]:
+            break
+        time.sleep(0.05)
     a.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
 
     # The tables now: their keys by plain SQL, their rows as waljson writes them.

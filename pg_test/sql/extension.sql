@@ -122,9 +122,31 @@ CLOSE c;
 DECLARE c2 CURSOR FOR SELECT waljson.snapshot('snap_t', 'format-version', '2');
 FETCH 1 FROM c2;
 COMMIT;
+-- A cursor made in a subtransaction that is rolled back, and one made
+-- before a savepoint and read inside it.
+BEGIN;
+SAVEPOINT a;
+DECLARE c3 CURSOR FOR SELECT * FROM waljson.snapshot('snap_t', 'format-version', '2', 'include-types', '0');
+FETCH 1 FROM c3;
+ROLLBACK TO a;
+DECLARE c4 CURSOR FOR SELECT * FROM waljson.snapshot('snap_t', 'format-version', '2', 'include-types', '0');
+SAVEPOINT b;
+FETCH 1 FROM c4;
+ROLLBACK TO b;
+FETCH 1 FROM c4;
+COMMIT;
 -- An ERROR in the middle (a row filter dividing by zero) leaves nothing behind.
 CREATE PUBLICATION snap_div FOR TABLE snap_t WHERE (10 / (id - 2) > 0);
 SELECT count(*) FROM snap('snap_t', 'format-version', '2', 'publication-names', 'snap_div') s;
+SELECT count(*) FROM snap('snap_t', 'format-version', '2') s;
+-- The same ERROR caught by PL/pgSQL (a subtransaction rolled back).
+DO $$
+DECLARE n int;
+BEGIN
+  SELECT count(*) INTO n FROM waljson.snapshot('snap_t', 'format-version', '2', 'publication-names', 'snap_div');
+EXCEPTION WHEN division_by_zero THEN
+  RAISE NOTICE 'caught: %', SQLERRM;
+END $$;
 SELECT count(*) FROM snap('snap_t', 'format-version', '2') s;
 
 -- Errors: the table, the role's privileges, the options.
