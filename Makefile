@@ -8,6 +8,8 @@ export PG_CONFIG
 export PG_MAJOR := $(PG)
 export PGRX_PG_CONFIG_PATH := $(PG_CONFIG)
 export CARGO_FEATURE_FLAGS := --no-default-features --features pg$(PG)
+# .cargo/config.toml already keeps the section cargo pgrx schema reads (see there).
+export CARGO_PGRX_DISABLE_GC_SECTIONS_WORKAROUND := 1
 
 .PHONY: all deps build install package demo test test-here test-matrix test-long bench bench-instructions unit regress protocol check-versions clean
 

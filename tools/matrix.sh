@@ -33,7 +33,7 @@ mounts_under() {
 unmount_all() {
     local root=$1 m
     for m in $(mounts_under "$root"); do
-        umount "$m" 2>/dev/null || umount -l "$m" || true
+        umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
     done
 }
 
@@ -67,7 +67,30 @@ ensure_root() {
 
 run_in_root() {
     local v=$1 root=$2 cmd=${3:-"make test PG=$1"}
-    # Mounts: kernel filesystems, the toolchain (read-only) and the checkout (read-only).
+    mountpoint -q "$root/proc" || mount_root "$root"
+    # cargo metadata (cargo pgrx schema) resolves every crate of the graph,
+    # also those built for no target here: the host's registry has them
+    # (make test ran there first); what is missing in the root is copied.
+    if [ -d "$HOME/.cargo/registry/cache" ]; then
+        mkdir -p "$root/root/.cargo/registry"
+        cp -rn "$HOME/.cargo/registry/cache" "$HOME/.cargo/registry/index" "$root/root/.cargo/registry/" 2>/dev/null || true
+    fi
+    # Downloads from the root trust what the host trusts (a proxy's CA).
+    cp "${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}" "$root/etc/waljson-host-ca.crt" 2>/dev/null || true
+    local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 python3-jsonschema binutils ca-certificates"
+    chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+        bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
+    chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        RUSTUP_HOME=/root/.rustup CARGO_HOME=/root/.cargo RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR=/root/target \
+        CARGO_HTTP_CAINFO=/etc/waljson-host-ca.crt \
+        PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config PGRX_PG_CONFIG_PATH=/usr/lib/postgresql/$v/bin/pg_config \
+        CARGO_FEATURE_FLAGS="--no-default-features --features pg$v" PG_MAJOR=$v \
+        bash -c "cd /src/waljson && $cmd"
+}
+
+# Mounts: kernel filesystems, the toolchain (read-only) and the checkout (read-only).
+mount_root() {
+    local root=$1
     mount -t proc proc "$root/proc"
     mount --rbind /dev "$root/dev"
     mount --make-rslave "$root/dev"
@@ -78,18 +101,6 @@ run_in_root() {
     mount -o remount,bind,ro "$root/root/.cargo/bin"
     mount --bind "$repo" "$root/src/waljson"
     mount -o remount,bind,ro "$root/src/waljson"
-    # Seed the root's own cargo registry from the host's once (saves downloads).
-    if [ ! -d "$root/root/.cargo/registry" ] && [ -d "$HOME/.cargo/registry" ]; then
-        cp -a "$HOME/.cargo/registry" "$root/root/.cargo/registry"
-    fi
-    local pkgs="make gcc libc6-dev pkg-config libclang-dev clang postgresql-$v postgresql-server-dev-$v postgresql-$v-wal2json python3-psycopg2 python3-jsonschema binutils ca-certificates"
-    chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-        bash -c "dpkg -s $pkgs >/dev/null 2>&1 || { apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends $pkgs >/dev/null; }"
-    chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PATH=/root/.cargo/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        RUSTUP_HOME=/root/.rustup CARGO_HOME=/root/.cargo RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR=/root/target \
-        PG_CONFIG=/usr/lib/postgresql/$v/bin/pg_config PGRX_PG_CONFIG_PATH=/usr/lib/postgresql/$v/bin/pg_config \
-        CARGO_FEATURE_FLAGS="--no-default-features --features pg$v" PG_MAJOR=$v \
-        bash -c "cd /src/waljson && $cmd"
 }
 
 if [ "${1:-}" = run ]; then
