@@ -34,9 +34,14 @@ if [ ! -x "$base/usr/lib/postgresql/$major/bin/postgres" ]; then
     # No service starts in the root, and no default cluster is made.
     printf '#!/bin/sh\nexit 101\n' >"$base.new/usr/sbin/policy-rc.d" && chmod 755 "$base.new/usr/sbin/policy-rc.d"
     mkdir -p "$base.new/etc/postgresql-common" && echo "create_main_cluster = false" >"$base.new/etc/postgresql-common/createcluster.conf"
+    # postgresql-common's scripts need /proc (systemd-tmpfiles, in sid).
+    mount -t proc proc "$base.new/proc"
     chroot "$base.new" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive bash -c \
         "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq --no-install-recommends postgresql-$major >/dev/null" \
-        >>"$cache/pkg-$suite.log" 2>&1 || { tail -5 "$cache/pkg-$suite.log"; echo "package: 0 passed, 1 failed (postgresql-$major)"; exit 1; }
+        >>"$cache/pkg-$suite.log" 2>&1
+    installed=$?
+    umount "$base.new/proc"
+    [ $installed -eq 0 ] || { tail -5 "$cache/pkg-$suite.log"; echo "package: 0 passed, 1 failed (postgresql-$major)"; exit 1; }
     mv "$base.new" "$base"
 fi
 
