@@ -12,6 +12,11 @@ out) shows the cost of reading the WAL and the reorder buffer alone.
 pg_recvlogical runs (best of 3, on copies of one slot) per format and for
 pgoutput cover the walsender path.
 
+The `snapshot` workload times waljson.snapshot() (formats 1, 2, 3) reading
+a table of a million rows to a client (COPY of the result), against the
+same rows turned into JSON by SQL (row_to_json, to_jsonb) and against the
+plain COPY that pgoutput's initial table synchronization sends.
+
 Results: a table on stdout and a JSON file (BENCH_OUT, default
 target/bench/results.json) for comparing runs.
 
@@ -256,6 +261,8 @@ def main():
             for slot in list(slots.values()) + list(recv_slots.values()):
                 cur.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
             cur.execute("CHECKPOINT")
+        if not ONLY or any(o in "snapshot" for o in ONLY):
+            results["snapshot"] = snapshot_bench(cur)
         conn.close()
     finally:
         subprocess.call([os.path.join(ROOT, "tools", "cluster.sh"), "destroy", cluster], stdout=subprocess.DEVNULL)
@@ -265,6 +272,10 @@ def main():
         json.dump(results, f, indent=2)
     print(f"\nresults written to {OUT}")
     print("ratios waljson / wal2json of min times (below 1 is faster); 'net' = time above the floor:")
+    if "snapshot" in results:
+        w = results["snapshot"]
+        print(f"  snapshot ({w['rows']} rows): waljson.snapshot v2 / row_to_json {w['ratio_v2_to_row_to_json']:.2f}, "
+              f"v3 / to_jsonb {w['ratio_v3_to_to_jsonb']:.2f}, v2 / plain COPY {w['ratio_v2_to_copy']:.2f}")
     for w in results["workloads"]:
         print(f"  {w['name']:<26} v2 {w['ratio_v2']:.2f} (net {w['net_ratio_v2']:.2f})   v1 {w['ratio_v1']:.2f} (net {w['net_ratio_v1']:.2f})"
               f"   waljson v2 / pgoutput {w['ratio_v2_to_pgoutput']:.2f}"
@@ -272,6 +283,72 @@ def main():
               f"   row filter (half): waljson v2 / pgoutput {w['ratio_row_filter_to_pgoutput']:.2f}"
               f" (walsender {w['ratio_row_filter_to_pgoutput_walsender']:.2f})"
               f"   streamed: waljson v2 / pgoutput {w['ratio_streamed_to_pgoutput']:.2f}")
+
+
+class Discard:
+    """A file that counts what COPY writes to it."""
+
+    def __init__(self):
+        self.bytes = 0
+
+    def write(self, b):
+        self.bytes += len(b)
+
+
+SNAPSHOT_QUERIES = {
+    "waljson.snapshot v2": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '2') s) TO STDOUT",
+    "waljson.snapshot v3": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '3') s) TO STDOUT",
+    "waljson.snapshot v1": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '1') s) TO STDOUT",
+    "row_to_json (SQL)": "COPY (SELECT row_to_json(t) FROM bench_snap t) TO STDOUT",
+    "to_jsonb (SQL)": "COPY (SELECT to_jsonb(t) FROM bench_snap t) TO STDOUT",
+    "COPY (pgoutput table sync)": "COPY bench_snap TO STDOUT",
+}
+
+
+def snapshot_bench(cur):
+    rows = n(1_000_000)
+    cur.execute("CREATE EXTENSION IF NOT EXISTS waljson")
+    cur.execute("DROP TABLE IF EXISTS bench_snap")
+    cur.execute("CREATE TABLE bench_snap (id bigint PRIMARY KEY, t text, n numeric, ts timestamptz, j jsonb, b bool)")
+    t0 = time.perf_counter()
+    cur.execute(
+        "INSERT INTO bench_snap SELECT g, md5(g::text), g * 1.5, '2026-01-01'::timestamptz + g * interval '1 second', "
+        f"jsonb_build_object('g', g, 'h', 'x'), g % 2 = 0 FROM generate_series(1, {rows}) g"
+    )
+    cur.execute("VACUUM ANALYZE bench_snap")
+    load_s = time.perf_counter() - t0
+    runs = {k: [] for k in SNAPSHOT_QUERIES}
+    sizes = {}
+    for rep in range(-1, REPS):
+        for name, q in SNAPSHOT_QUERIES.items():
+            sink = Discard()
+            t0 = time.perf_counter()
+            cur.copy_expert(q, sink)
+            if rep >= 0:
+                runs[name].append(time.perf_counter() - t0)
+            sizes[name] = sink.bytes
+    w = {"name": "snapshot", "rows": rows, "load_seconds": round(load_s, 2), "configs": {}}
+    for name, times in runs.items():
+        mn = min(times)
+        w["configs"][name] = {
+            "min_s": round(mn, 4),
+            "median_s": round(statistics.median(times), 4),
+            "rows_per_s": round(rows / mn),
+            "output_mb": round(sizes[name] / 1e6, 2),
+        }
+    c = w["configs"]
+    ratio = lambda a, b: round(c[a]["min_s"] / c[b]["min_s"], 3)
+    w["ratio_v2_to_row_to_json"] = ratio("waljson.snapshot v2", "row_to_json (SQL)")
+    w["ratio_v3_to_to_jsonb"] = ratio("waljson.snapshot v3", "to_jsonb (SQL)")
+    w["ratio_v2_to_copy"] = ratio("waljson.snapshot v2", "COPY (pgoutput table sync)")
+    print(f"\n== snapshot: {rows} rows (loaded in {w['load_seconds']} s), read to the client with COPY")
+    print(f"  {'query':<28}{'min s':>9}{'median s':>10}{'rows/s':>11}{'MB out':>9}")
+    for name, r in c.items():
+        print(f"  {name:<28}{r['min_s']:>9.3f}{r['median_s']:>10.3f}{r['rows_per_s']:>11}{r['output_mb']:>9.1f}")
+    print(f"  ratios: waljson.snapshot v2 / row_to_json {w['ratio_v2_to_row_to_json']:.2f}, "
+          f"v3 / to_jsonb {w['ratio_v3_to_to_jsonb']:.2f}, v2 / plain COPY {w['ratio_v2_to_copy']:.2f}")
+    cur.execute("DROP TABLE bench_snap")
+    return w
 
 
 def print_workload(w):
