@@ -45,13 +45,13 @@ unsafe fn deform<R>(tuple: pg_sys::HeapTuple, rel: pg_sys::Relation, entry: &Rel
 }
 
 /// One cell per column the entry reports: Null, Unchanged or Value(column index).
-///
-/// # Safety
-/// `row` holds a deformed tuple of the entry's changed relation.
 /// A value stored in the TOAST table is a value to read when the row was
 /// read from the table (`stored`), and an unchanged value the WAL left
 /// out when it comes from the reorder buffer (which carries the changed
 /// ones in memory).
+///
+/// # Safety
+/// `row` holds a deformed tuple of the entry's changed relation.
 unsafe fn cells<R>(entry: &RelEntry<R>, row: &mut Deformed, stored: bool) {
     let (values, nulls) = (&row.values[..], &row.nulls[..]);
     row.cells.clear();

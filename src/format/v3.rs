@@ -292,10 +292,6 @@ impl Format for V3 {
         sink.send(Piece::Whole);
     }
 
-    /// Status events beside BEGIN and END, in their style:
-    /// `{"status":"STREAM_START","id":..,"xid":..,..,"ts_ms":..}`. They are
-    /// written whatever include-transaction says: without them the changes
-    /// around them cannot be applied correctly.
     /// Debezium's read event: `"op":"r"`, `source.snapshot` marking the
     /// table's first and last rows, the time the snapshot was taken (the
     /// reading transaction's start), no transaction, no LSN.
@@ -332,6 +328,10 @@ impl Format for V3 {
         Ok(None)
     }
 
+    /// Status events beside BEGIN and END, in their style:
+    /// `{"status":"STREAM_START","id":..,"xid":..,..,"ts_ms":..}`. They are
+    /// written whatever include-transaction says: without them the changes
+    /// around them cannot be applied correctly.
     fn txn_event(&self, sink: &mut impl Sink, txn: &mut Txn<Counts>, event: TxnEvent) {
         let out = sink.buf();
         let status: &[u8] = match event {
