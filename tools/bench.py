@@ -299,8 +299,8 @@ SNAPSHOT_QUERIES = {
     "waljson.snapshot v2": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '2') s) TO STDOUT",
     "waljson.snapshot v3": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '3') s) TO STDOUT",
     "waljson.snapshot v1": "COPY (SELECT s FROM waljson.snapshot('bench_snap', 'format-version', '1') s) TO STDOUT",
-    "row_to_json (SQL)": "COPY (SELECT row_to_json(t) FROM bench_snap t) TO STDOUT",
-    "to_jsonb (SQL)": "COPY (SELECT to_jsonb(t) FROM bench_snap t) TO STDOUT",
+    "row_to_json (SQL)": "COPY (SELECT row_to_json(r) FROM bench_snap r) TO STDOUT",
+    "to_jsonb (SQL)": "COPY (SELECT to_jsonb(r) FROM bench_snap r) TO STDOUT",
     "COPY (pgoutput table sync)": "COPY bench_snap TO STDOUT",
 }
 
