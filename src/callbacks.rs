@@ -371,7 +371,7 @@ impl<F: Format> Session<F> {
         let old_cxt = pg_sys::MemoryContextSwitchTo(self.change_cxt);
         let format = &self.format;
         let entry = self.cache.get(relation, &mut self.publisher, |meta| format.relation(meta));
-        if entry.decision.actions.wants(kind) && self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table) {
+        if entry.writes(kind, &self.opts.tables) {
             // SAFETY: the change and its tuples belong to this callback.
             self.rows.deform(relation, entry, change);
             let kind = match &entry.decision.filter {

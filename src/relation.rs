@@ -10,8 +10,8 @@
 
 use crate::compat;
 use crate::datum::{decoding_of, output_function_info, ArrayElem};
-use crate::format::ValueKind;
-use crate::format::{ColumnMeta, RelMeta};
+use crate::filter::TableFilter;
+use crate::format::{ChangeKind, ColumnMeta, RelMeta, ValueKind};
 use crate::json;
 use crate::publication::{self, Decision, Publisher};
 use pgrx::pg_sys;
@@ -119,6 +119,16 @@ pub struct RelEntry<R> {
     valid: bool,
     /// Holds the output functions' private data (fn_extra); deleted on rebuild.
     mcxt: pg_sys::MemoryContext,
+}
+
+impl<R> RelEntry<R> {
+    /// The session writes changes of `kind` to this relation: what is
+    /// published of it, and the table filters (`add-tables`,
+    /// `filter-tables`), which name the relation it is reported as.
+    #[inline(always)]
+    pub fn writes(&self, kind: ChangeKind, tables: &TableFilter) -> bool {
+        self.decision.actions.wants(kind) && tables.wants(&self.meta.raw_schema, &self.meta.raw_table)
+    }
 }
 
 /// Hashes a relation OID with one multiplication: the keys are few, not

@@ -121,10 +121,8 @@ unsafe fn relations_to_read(relid: pg_sys::Oid) -> Vec<pg_sys::Oid> {
             Some("The snapshot reads every row, as the stream does: run it as a role that bypasses row-level security (the table's owner or a role with BYPASSRLS)."),
         );
     }
-    let rel = pg_sys::relation_open(relid, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
-    let persistence = (*(*rel).rd_rel).relpersistence as u8;
-    let catalog = pg_sys::IsCatalogRelation(rel);
-    pg_sys::relation_close(rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+    let persistence = pg_sys::get_rel_persistence(relid) as u8;
+    let catalog = pg_sys::IsCatalogRelationOid(relid);
     if persistence != pg_sys::RELPERSISTENCE_PERMANENT || catalog {
         let what = if catalog {
             "a system catalog"
@@ -285,7 +283,11 @@ impl<F: Format> Reader<F> {
         let cxt = pg_sys::CurrentMemoryContext;
         // A query has one; a procedure between its transactions may not.
         if !pg_sys::ActiveSnapshotSet() {
-            error(PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE, "waljson.snapshot: no snapshot is set".into(), None);
+            error(
+                PgSqlErrorCode::ERRCODE_INVALID_TRANSACTION_STATE,
+                "waljson.snapshot: no snapshot is set".into(),
+                None,
+            );
         }
         let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetActiveSnapshot());
         let info = TxnInfo { commit_time: pg_sys::GetCurrentTransactionStartTimestamp(), ..TxnInfo::default() };
@@ -379,9 +381,8 @@ impl<F: Format> Reader<F> {
             // which it writes no INSERT is not read at all.
             let format = &self.format;
             let entry = self.cache.get(rel, &mut self.publisher, |meta| format.relation(meta));
-            let wanted = self.opts.actions.wants(ChangeKind::Insert)
-                && entry.decision.actions.wants(ChangeKind::Insert)
-                && self.opts.tables.wants(&entry.meta.raw_schema, &entry.meta.raw_table);
+            let wanted =
+                self.opts.actions.wants(ChangeKind::Insert) && entry.writes(ChangeKind::Insert, &self.opts.tables);
             let scan = if wanted {
                 let old = pg_sys::MemoryContextSwitchTo(self.cxt);
                 let flags = pg_sys::ScanOptions::SO_TYPE_SEQSCAN
